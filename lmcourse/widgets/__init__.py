@@ -1,0 +1,9 @@
+"""ipywidgets front-ends over the package's pure functions.
+
+Widgets stay thin: the arithmetic lives in the component (e.g. `lmcourse.tokenizer.bpe_steps`) and
+the widget binds controls to it, so every number it shows is testable without a browser.
+"""
+
+from lmcourse.widgets.bpe_merges import bpe_merge_explorer, describe_step
+
+__all__ = ["bpe_merge_explorer", "describe_step"]
