@@ -28,9 +28,10 @@ def describe_step(steps: list[MergeStep], k: int, top: int = 8) -> str:
     if not 1 <= k <= len(steps):
         raise ValueError(f"k={k} is outside the steps 1..{len(steps)}")
     step = steps[k - 1]
+    bold = ' style="font-weight:bold"'
     ranked = sorted(step.pair_counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:top]
     rows = "".join(
-        f"<tr{' style=\'font-weight:bold\'' if pair == step.merge else ''}>"
+        f"<tr{bold if pair == step.merge else ''}>"
         f"<td><code>{html.escape(_show(pair[0]))}</code> + <code>{html.escape(_show(pair[1]))}</code></td>"
         f"<td style='text-align:right'>{count}</td></tr>"
         for pair, count in ranked
