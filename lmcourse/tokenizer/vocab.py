@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
+
+from lmcourse.files import atomic_write
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,9 +61,11 @@ def save_vocab_merges(vocab: Mapping[int, bytes], merges: Sequence[tuple[bytes, 
             raise ValueError(f"vocab: token {tok!r} appears twice (ids {vocab_json[key]} and {i}); "
                              "the JSON format needs each token once")
         vocab_json[key] = i
-    _atomic_write(vocab_path, json.dumps(vocab_json, ensure_ascii=False, indent=0))
+    with atomic_write(vocab_path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(vocab_json, ensure_ascii=False, indent=0))
     lines = ["#version: 0.2"] + [f"{token_to_str(a)} {token_to_str(b)}" for a, b in merges]
-    _atomic_write(merges_path, "\n".join(lines) + "\n")
+    with atomic_write(merges_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def load_vocab_merges(vocab_path: str | os.PathLike,
@@ -98,17 +101,3 @@ def load_vocab_merges(vocab_path: str | os.PathLike,
             merges.append((str_to_token(parts[0], f"merges_path line {n}"),
                            str_to_token(parts[1], f"merges_path line {n}")))
     return vocab, merges
-
-
-def _atomic_write(path: str | os.PathLike, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
