@@ -39,6 +39,6 @@ def progress(iterable=None, **kwargs):
     from tqdm.auto import tqdm
 
     quiet = bool(os.environ.get("CI")) or bool(os.environ.get("LMCOURSE_QUIET"))
-    kwargs.setdefault("disable", quiet)
+    kwargs["disable"] = bool(kwargs.get("disable")) or quiet
     kwargs.setdefault("leave", False)
     return tqdm(iterable, **kwargs)

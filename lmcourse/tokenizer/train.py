@@ -41,13 +41,13 @@ def train_bpe(input_path: str | os.PathLike, vocab_size: int, special_tokens: Se
     if not os.path.isfile(path):
         raise FileNotFoundError(f"input_path: no such file: {path!r}")
     _check_sizes(vocab_size, special_tokens)
-    counts = count_file_pretokens(path, special_tokens, num_workers=num_workers)
+    counts = count_file_pretokens(path, special_tokens, num_workers=num_workers, show_progress=show_progress)
     return train_bpe_from_counts(counts, vocab_size, special_tokens, tie_break=tie_break,
                                  show_progress=show_progress)
 
 
 def count_file_pretokens(path: str | os.PathLike, special_tokens: Sequence[str] = (),
-                         num_workers: int | None = None) -> Counter[str]:
+                         num_workers: int | None = None, show_progress: bool = False) -> Counter[str]:
     """Pre-token counts of a file, split into chunks at safe places and counted in parallel."""
     if num_workers is None:
         num_workers = os.cpu_count() or 1
@@ -63,7 +63,8 @@ def count_file_pretokens(path: str | os.PathLike, special_tokens: Sequence[str] 
     if len(jobs) == 1:
         return _count_range(*jobs[0])
     with ProcessPoolExecutor(max_workers=min(num_workers, len(jobs))) as pool:
-        for counts in pool.map(_count_range, *zip(*jobs)):
+        for counts in progress(pool.map(_count_range, *zip(*jobs)), total=len(jobs),
+                               desc="pre-tokenizing", disable=not show_progress):
             total.update(counts)
     return total
 
@@ -103,7 +104,7 @@ def train_bpe_from_counts(pretoken_counts: Mapping[str, int], vocab_size: int,
     heapq.heapify(heap)
 
     merges: Merges = []
-    for step in progress(range(num_merges), desc="BPE merges", disable=not show_progress or None):
+    for _ in progress(range(num_merges), desc="BPE merges", disable=not show_progress):
         best = _pop_best(heap, pair_counts)
         if best is None:
             break  # every word is a single token: nothing left to merge
