@@ -1,0 +1,271 @@
+"""lmcourse_book: what the book's build, tests and Colab twins agree on, plus the Sphinx hooks.
+
+One module so that nothing can drift: the list of chapters (read from `_toc.yml`), the repository
+(read from `_config.yml`'s `repository:`), where the build folders live, what a Colab twin
+contains, and the Colab link the rendered page carries all come from here. `.ci/book.py`,
+`.ci/twins.py`, `tests/conftest.py` and `tests/test_book.py` import it from `book/_ext`.
+
+As a Sphinx extension (`sphinx.local_extensions` in `_config.yml`) it
+- puts an "Open in Colab" link under the title of every chapter, pointing at its twin;
+- serves the widget JavaScript (RequireJS + @jupyter-widgets/html-manager) and MathJax 3 from the
+  book's own `_static/` when `.ci/book.py js` has installed them with npm into `_build/js/`,
+  and falls back to myst-nb's and Sphinx's CDN defaults when they are absent.
+It leaves out everything else: building and executing are `.ci/book.py`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "_build"
+JUPYTER_CACHE = BUILD / ".jupyter_cache"  # Jupyter Book's default (next to _build/html)
+EXECUTED_NOTEBOOKS = BUILD / "notebooks"  # jupytext conversions that nbval executes
+JS_PREFIX = BUILD / "js"  # `npm install --prefix` target for the offline JavaScript
+TWINS = ROOT / "notebooks"  # Colab twins, committed
+
+# npm packages the rendered book loads. html-manager 1.x is the line that embeds ipywidgets 8.
+JS_PACKAGES = {
+    "requirejs": "2.3.8",
+    "@jupyter-widgets/html-manager": "1.0.15",
+    "mathjax": "3.2.2",
+}
+STATIC_JS = "lmcourse-js"  # folder under _static/ that holds them in the built book
+# source in node_modules -> destination under _static/lmcourse-js (files or folders)
+_JS_FILES = {
+    "requirejs/require.js": "require.js",
+    "@jupyter-widgets/html-manager/dist": "html-manager",
+    "mathjax/es5": "mathjax",
+}
+_COLAB = "https://colab.research.google.com/github"
+
+
+# --------------------------------------------------------------------------------------------
+# The book's configuration
+
+
+def config(root: Path = ROOT) -> dict:
+    """The parsed `_config.yml`."""
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf8")) or {}
+
+
+def cell_timeout(root: Path = ROOT) -> int:
+    """Seconds one cell may run; the book build and nbval both use it."""
+    return int(config(root).get("execute", {}).get("timeout", 180))
+
+
+def repository(root: Path = ROOT) -> tuple[str, str, str]:
+    """(url, "owner/name", branch) of the repository, from `_config.yml`'s `repository:`."""
+    repo = config(root).get("repository", {})
+    url = str(repo.get("url", "")).rstrip("/")
+    path = urlparse(url).path.strip("/")
+    if urlparse(url).netloc != "github.com" or path.count("/") != 1:
+        raise ValueError(
+            f"_config.yml repository.url={url!r}; expected https://github.com/OWNER/NAME"
+        )
+    return url, path.removesuffix(".git"), str(repo.get("branch", "main"))
+
+
+def toc_docnames(root: Path = ROOT) -> list[str]:
+    """Every document in `_toc.yml`, in reading order (root first)."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site_map = parse_toc_yaml(str(root / "_toc.yml"))
+    ordered: list[str] = []
+
+    def walk(docname: str) -> None:
+        ordered.append(docname)
+        for subtree in site_map[docname].subtrees:
+            for child in subtree.files():
+                walk(child)
+
+    walk(site_map.root.docname)
+    return ordered
+
+
+def front_matter(path: Path) -> dict:
+    """The YAML top matter of a MyST markdown file ({} when it has none)."""
+    text = path.read_text(encoding="utf8")
+    match = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, flags=re.S)
+    return (yaml.safe_load(match.group(1)) or {}) if match else {}
+
+
+def is_notebook(path: Path) -> bool:
+    """A chapter is a MyST markdown notebook: its top matter names a kernel."""
+    return path.suffix == ".md" and "kernelspec" in front_matter(path)
+
+
+def chapters(root: Path = ROOT) -> list[Path]:
+    """The notebooks of the book: documents of `_toc.yml` whose source has a kernelspec."""
+    found = []
+    for docname in toc_docnames(root):
+        path = root / f"{docname}.md"
+        if path.is_file() and is_notebook(path):
+            found.append(path)
+    return found
+
+
+def read_as_built(chapter: Path, root: Path = ROOT):
+    """The chapter as the book build reads it (myst-nb's own reader, with the book's MyST
+    extensions), so that its jupyter-cache hash is the one the build will look up."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_parser.config.main import MdParserConfig
+
+    extensions = config(root).get("parse", {}).get("myst_enable_extensions", [])
+    md_config = MdParserConfig(enable_extensions=set(extensions))
+    return read_myst_markdown_notebook(
+        chapter.read_text(encoding="utf8"), config=md_config, add_source_map=True, path=str(chapter)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Colab twins
+
+
+def twin_path(chapter: Path) -> Path:
+    return TWINS / f"{chapter.stem}.ipynb"
+
+
+def colab_url(chapter: Path, root: Path = ROOT) -> str:
+    _, slug, branch = repository(root)
+    return f"{_COLAB}/{slug}/blob/{branch}/notebooks/{chapter.stem}.ipynb"
+
+
+def install_source(root: Path = ROOT) -> str:
+    """The first cell of every twin: install lmcourse where it is missing (Colab)."""
+    url, _, branch = repository(root)
+    return (
+        "# On Colab (or any Python without lmcourse), install the course package first.\n"
+        "import importlib.util\n"
+        'if importlib.util.find_spec("lmcourse") is None:\n'
+        f'    %pip install -q "lmcourse @ git+{url}@{branch}"'
+    )
+
+
+def twin_text(chapter: Path, root: Path = ROOT) -> str:
+    """The .ipynb twin of a chapter, as the exact text `.ci/twins.py` writes: no outputs."""
+    import jupytext
+    import nbformat
+
+    nb = jupytext.read(chapter, fmt="md:myst")
+    install = nbformat.v4.new_code_cell(install_source(root))
+    install.metadata["tags"] = ["colab-install"]
+    nb.cells.insert(0, install)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # stable ids: the twin changes only when the chapter does
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nb.metadata = {
+        "kernelspec": nb.metadata.get("kernelspec", {}),
+        "language_info": {"name": "python"},
+        "colab": {"provenance": []},
+    }
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nbformat.writes(nb, version=4) + "\n"  # validates; sources split into lines
+
+
+# --------------------------------------------------------------------------------------------
+# Offline JavaScript
+
+
+def js_installed() -> bool:
+    node_modules = JS_PREFIX / "node_modules"
+    return all((node_modules / src).exists() for src in _JS_FILES)
+
+
+def _use_local_js(app, config_) -> None:
+    from sphinx.util import logging
+
+    log = logging.getLogger(__name__)
+    app.lmcourse_local_js = js_installed()
+    # our shim goes first: widget font path (offline) and MathJax 2's Hub API on MathJax 3
+    shim: dict[str, dict[str, str]] = {"lmcourse-widgets.js": {}}
+    if not app.lmcourse_local_js:
+        log.info("[lmcourse] offline JavaScript not installed (`.ci/book.py js`); using CDNs")
+        config_.nb_ipywidgets_js = {**shim, **config_.nb_ipywidgets_js}
+        return
+    shim["lmcourse-widgets.js"]["data-assets"] = f"{STATIC_JS}/html-manager/"
+    config_.nb_ipywidgets_js = {
+        **shim,
+        f"{STATIC_JS}/require.js": {},
+        f"{STATIC_JS}/html-manager/embed-amd.js": {},
+    }
+    if not config_.mathjax_path or "://" in config_.mathjax_path:
+        config_.mathjax_path = f"{STATIC_JS}/mathjax/tex-mml-chtml.js"
+    log.info(f"[lmcourse] widgets and MathJax served from _static/{STATIC_JS}")
+
+
+def _copy_local_js(app, exception) -> None:
+    if exception is not None or app.builder.format != "html" or not app.lmcourse_local_js:
+        return
+    node_modules = JS_PREFIX / "node_modules"
+    dest = Path(app.outdir) / "_static" / STATIC_JS
+    for src, name in _JS_FILES.items():
+        source = node_modules / src
+        if source.is_dir():
+            # source maps and the non-AMD bundle are never loaded
+            ignore = shutil.ignore_patterns("*.map", "embed.js", "*.LICENSE.txt")
+            shutil.copytree(source, dest / name, dirs_exist_ok=True, ignore=ignore)
+        else:
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+
+
+# --------------------------------------------------------------------------------------------
+# The Colab link under each chapter title
+
+
+def _add_colab_badge(app, doctree) -> None:
+    from docutils import nodes
+
+    docname = app.env.docname
+    if "kernelspec" not in app.env.metadata.get(docname, {}):
+        return  # not a notebook: no twin
+    chapter = Path(app.srcdir) / f"{docname}.md"
+    if not chapter.is_file():
+        return
+    html = (
+        f'<p class="lmcourse-colab"><a href="{colab_url(chapter, Path(app.srcdir))}" '
+        f'target="_blank" rel="noopener">Open in Colab</a> '
+        f'<span class="lmcourse-colab-note">(notebooks/{chapter.stem}.ipynb)</span></p>'
+    )
+    for section in doctree.findall(nodes.section):
+        title = section.next_node(nodes.title)
+        if title is not None:
+            section.insert(section.index(title) + 1, nodes.raw("", html, format="html"))
+            return
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated scripts: Sphinx 7.4 lists inline scripts added after the builder started
+    twice (filename None and ""), and sphinx-thebe's second `const THEBE_JS_URL` is a script error."""
+    scripts = context.get("script_files")
+    if not isinstance(scripts, list):
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        attributes = tuple(sorted((k, str(v)) for k, v in getattr(script, "attributes", {}).items()))
+        key = (str(getattr(script, "filename", script) or ""), attributes)  # None == ""
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
+def _add_static_path(app, config_) -> None:
+    config_.html_static_path.append(str(Path(__file__).parent / "static"))
+
+
+def setup(app):
+    app.connect("config-inited", _use_local_js, priority=400)
+    app.connect("build-finished", _copy_local_js)
+    app.connect("doctree-read", _add_colab_badge)
+    app.connect("config-inited", _add_static_path)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.add_css_file("lmcourse.css")
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

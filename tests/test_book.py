@@ -1,0 +1,84 @@
+"""The book's structure: chapters, table of contents and Colab twins agree (no build needed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import lmcourse_book as book  # noqa: E402
+
+CHAPTER_FILE = re.compile(r"book/\d\d_[a-z0-9_]+")
+FIX_TWINS = "regenerate them with: .venv/bin/python .ci/twins.py"
+
+
+def chapter_files() -> set[str]:
+    return {p.relative_to(ROOT).with_suffix("").as_posix() for p in (ROOT / "book").glob("[0-9][0-9]_*.md")}
+
+
+def test_every_chapter_is_in_the_toc_and_back():
+    files = chapter_files()
+    toc = book.toc_docnames()
+    in_toc = {name for name in toc if CHAPTER_FILE.fullmatch(name)}
+    assert not files - in_toc, f"chapters missing from _toc.yml: {sorted(files - in_toc)}"
+    assert not in_toc - files, f"_toc.yml entries with no book/NN_*.md file: {sorted(in_toc - files)}"
+    missing = [name for name in toc if not (ROOT / f"{name}.md").is_file()]
+    assert not missing, f"_toc.yml entries with no file: {missing}"
+    assert len(toc) == len(set(toc)), f"_toc.yml lists a file twice: {toc}"
+
+
+def test_chapter_names_follow_the_convention():
+    bad = sorted(p.name for p in (ROOT / "book").glob("*.md")
+                 if p.name != "index.md" and not CHAPTER_FILE.fullmatch(f"book/{p.stem}"))
+    assert not bad, f"book/ files not named NN_short_name.md (lowercase, underscores): {bad}"
+
+
+def test_every_chapter_is_a_notebook():
+    """Only notebooks are executed and twinned, so a chapter without a kernelspec would slip by."""
+    not_notebooks = sorted(name for name in chapter_files() if not book.is_notebook(ROOT / f"{name}.md"))
+    assert not not_notebooks, (
+        f"chapters without a jupytext MyST header naming a kernel (kernelspec: python3): {not_notebooks}"
+    )
+
+
+def test_repository_is_named_once_in_config():
+    url, slug, branch = book.repository()
+    assert url == f"https://github.com/{slug}" and branch
+
+
+def test_twins_are_in_sync_with_their_chapters():
+    problems = []
+    for chapter in book.chapters():
+        twin = book.twin_path(chapter)
+        if not twin.is_file():
+            problems.append(f"missing {twin.relative_to(ROOT)}")
+        elif twin.read_text(encoding="utf8") != book.twin_text(chapter):
+            problems.append(f"{twin.relative_to(ROOT)} differs from {chapter.relative_to(ROOT)}")
+    wanted = {book.twin_path(chapter) for chapter in book.chapters()}
+    problems += [f"{p.relative_to(ROOT)} has no chapter in _toc.yml"
+                 for p in sorted(book.TWINS.glob("*.ipynb")) if p not in wanted]
+    assert not problems, "Colab twins out of date: " + "; ".join(problems) + f"\n{FIX_TWINS}"
+
+
+def test_twins_install_lmcourse_and_carry_no_outputs():
+    for chapter in book.chapters():
+        twin = book.twin_path(chapter)
+        if not twin.is_file():
+            continue  # reported by the sync test
+        cells = json.loads(twin.read_text(encoding="utf8"))["cells"]
+        assert "%pip install" in "".join(cells[0]["source"]), f"{twin}: first cell must install lmcourse"
+        for cell in cells:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None, f"{twin} has outputs"
+
+
+def test_readme_chapter_table_marks_the_chapters_that_exist():
+    rows = re.findall(r"^\| (\d+) \| [^|]+ \| ([^|]+) \|$", (ROOT / "README.md").read_text(encoding="utf8"), re.M)
+    assert [int(n) for n, _ in rows] == list(range(1, 18)), "README needs one table row per lecture 1..17"
+    for number, cell in rows:
+        files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "book").glob(f"{int(number):02d}_*.md"))
+        expected = f"[{files[0]}]({files[0]})" if files else "planned"
+        assert cell.strip() == expected, f"README row {number}: {cell.strip()!r}, expected {expected!r}"

@@ -1,0 +1,207 @@
+"""The built book, as a reader's browser shows it: every page of _build/html in headless Chromium.
+
+Serves _build/html on 127.0.0.1 (a free port, stopped at the end) and loads each page with
+Playwright driving Debian's /usr/bin/chromium. A page passes when
+- every <img> loaded (naturalWidth > 0);
+- where the page has math, MathJax typeset all of it and no raw `\\(`/`$...$` TeX is left in prose;
+- every ipywidgets view became a DOM widget from the embedded state (no "Loading widget...");
+- every request went to the local server and succeeded: a request to any other host fails the
+  test (the book must work offline), and so does a script error on the page;
+- a chapter carries its "Open in Colab" link to its twin.
+
+Without Chromium, Playwright or a build, the tests skip and say how to enable them; .ci/test sets
+LMCOURSE_REQUIRE_RENDERED_BOOK=1, which turns those skips into failures.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import lmcourse_book as book  # noqa: E402
+
+HTML = book.BUILD / "html"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+NOT_PAGES = {"_static", "_sources", "_images", "reports"}
+ENABLE = "apt-get install chromium, then run the README's test command (bash .ci/test)"
+BUILD_IT = "run the README's test command (bash .ci/test), which builds it from the tested execution"
+
+
+def _pages() -> list[str]:
+    if not (HTML / "index.html").is_file():
+        return []
+    return sorted(
+        p.relative_to(HTML).as_posix()
+        for p in HTML.rglob("*.html")
+        if not NOT_PAGES & set(p.relative_to(HTML).parts)
+    )
+
+
+def _unavailable() -> str | None:
+    if not Path(CHROMIUM).is_file():
+        return f"no Chromium at {CHROMIUM}: {ENABLE}"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return f"Python playwright not installed (pip install -r requirements.txt): {ENABLE}"
+    if not _pages():
+        return f"no built book in {HTML}: {BUILD_IT}"
+    return None
+
+
+PAGES = _pages()
+REASON = _unavailable()
+if REASON and os.environ.get("LMCOURSE_REQUIRE_RENDERED_BOOK") == "1":
+    pytest.fail(f"rendered-book test required but unavailable: {REASON}", pytrace=False)
+pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser_context():
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="lmcourse-chromium-") as profile, sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,  # a fresh, empty user-data-dir
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            service_workers="block",
+        )
+        yield context
+        context.close()
+
+
+_IMAGES_JS = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = "eager"; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => {
+    i.addEventListener("load", r); i.addEventListener("error", r); })));
+  return imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute("src"));
+}"""
+
+_MATH_JS = """async () => {
+  const math = [...document.querySelectorAll("span.math, div.math")];
+  const raw = [];
+  const walker = document.createTreeWalker(document.querySelector("main") || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  const skip = "pre, code, script, style, mjx-container, .cell_output, .output, textarea";
+  const tex = /\\\\\\(|\\\\\\)|\\\\\\[|\\\\\\]|\\$[^$\\n]*[\\\\^_{}][^$\\n]*\\$/;
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement && n.parentElement.closest(skip)) continue;
+    if (tex.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 80));
+  }
+  if (math.length === 0) return {count: 0, untypeset: [], raw};
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise))
+    return {count: math.length, untypeset: ["MathJax is not loaded"], raw};
+  await MathJax.startup.promise;
+  const untypeset = math.filter(m => !m.querySelector("mjx-container"))
+                        .map(m => m.textContent.trim().slice(0, 80));
+  return {count: math.length, untypeset, raw};
+}"""
+
+_WIDGET_VIEWS = 'script[type="application/vnd.jupyter.widget-view+json"]'
+_WIDGETS_RENDERED_JS = """(selector) => [...document.querySelectorAll(selector)].every(v => {
+  const p = v.previousElementSibling;
+  return p && p.classList.contains("widget-subarea") && p.querySelector(".jupyter-widgets");
+})"""
+_WIDGETS_JS = """(selector) => {
+  const views = [...document.querySelectorAll(selector)];
+  const state = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+  const missing = views.filter(v => {
+    const p = v.previousElementSibling;
+    return !(p && p.classList.contains("widget-subarea") && p.querySelector(".jupyter-widgets"));
+  }).map(v => v.textContent.slice(0, 120));
+  return {views: views.length, state: !!state, missing,
+          rendered: document.querySelectorAll(".widget-subarea .jupyter-widgets").length,
+          loading: document.body.innerText.includes("Loading widget")};
+}"""
+
+
+@pytest.mark.parametrize("page_path", PAGES or ["(no build)"])
+def test_page_renders(page_path, server, browser_context):
+    problems: list[str] = []
+    local = urlparse(server).netloc
+
+    def route(r):
+        if urlparse(r.request.url).netloc == local:
+            r.continue_()
+        else:
+            problems.append(f"request to another host (the book must work offline): {r.request.url}")
+            r.abort()
+
+    page = browser_context.new_page()
+    page.route("**/*", route)
+    page.on("requestfailed", lambda r: problems.append(f"failed to load {r.url}: {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    try:
+        page.goto(f"{server}/{page_path}", wait_until="load")
+        page.wait_for_load_state("networkidle")
+
+        broken = page.evaluate(_IMAGES_JS)
+        assert not broken, f"{page_path}: images that did not load: {broken}"
+
+        math = page.evaluate(_MATH_JS)
+        assert not math["untypeset"], f"{page_path}: math MathJax did not typeset: {math['untypeset']}"
+        assert not math["raw"], f"{page_path}: raw TeX left in the text: {math['raw']}"
+
+        if page.locator(_WIDGET_VIEWS).count():
+            try:
+                page.wait_for_function(_WIDGETS_RENDERED_JS, arg=_WIDGET_VIEWS, timeout=20_000)
+            except Exception:
+                pass  # reported below, with the details
+            widgets = page.evaluate(_WIDGETS_JS, _WIDGET_VIEWS)
+            assert widgets["state"], f"{page_path}: widget views but no embedded widget state"
+            assert not widgets["missing"], f"{page_path}: widget views not rendered: {widgets['missing']}"
+            assert not widgets["loading"], f"{page_path}: 'Loading widget...' placeholder left"
+
+        for chapter in book.chapters():
+            if page_path == chapter.relative_to(ROOT).with_suffix(".html").as_posix():
+                hrefs = page.eval_on_selector_all("p.lmcourse-colab a", "as => as.map(a => a.href)")
+                assert hrefs == [book.colab_url(chapter)], f"{page_path}: Colab link {hrefs}"
+
+        page.wait_for_load_state("networkidle")  # fonts MathJax and widgets asked for
+        assert not problems, f"{page_path}:\n" + "\n".join(problems)
+    finally:
+        page.close()
+
+
+def test_every_chapter_has_a_page():
+    built = set(PAGES)
+    for chapter in book.chapters():
+        name = chapter.relative_to(ROOT).with_suffix(".html").as_posix()
+        assert name in built, f"{name} missing from {HTML}: rebuild the book"
+
