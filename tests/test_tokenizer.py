@@ -10,13 +10,14 @@ import random
 from pathlib import Path
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmcourse.tokenizer import (ByteTokenizer, CharacterTokenizer, Tokenizer, WordTokenizer, bpe_steps,
                                 naive_train_bpe, pretokenize, train_bpe)
 from lmcourse.tokenizer.pretokenize import (GPT2_SPLIT, GPT2_SPLIT_PATTERN, file_chunk_boundaries,
-                                            iter_safe_chunks, split_pieces)
+                                            iter_safe_chunks, split_at_spaces, split_pieces)
 from lmcourse.tokenizer.train import count_file_pretokens
 from lmcourse.tokenizer.vocab import unicode_to_bytes
 
@@ -142,6 +143,20 @@ def test_fast_split_equals_regex(text):
     assert split_pieces(text) == GPT2_SPLIT.findall(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(joined(["a", "Zoë", " ", "  ", "\n", " \n", "\t", ".", "'s", "1", "🙂", "\u00a0", "\u3000", "\x1c"], 40))
+def test_space_shortcut_equals_regex(text):
+    words = split_at_spaces(text)
+    if words is not None:
+        chunks = [words[0]] + [" " + w for w in words[1:]]
+        assert [p for c in chunks for p in GPT2_SPLIT.findall(c)] == GPT2_SPLIT.findall(text)
+
+
+def test_space_shortcut_knows_every_unicode_space():
+    spaces = regex.findall(r"\s", "".join(map(chr, range(0x80, 0x110000))))  # \s as the GPT-2 regex reads it
+    assert spaces and all(split_at_spaces(f"a {c}b") is None for c in spaces)
+
+
 @settings(max_examples=200, deadline=None)
 @given(joined(list("ab \n\r\t.é") + ["<|eot|>", "<|eot|><|eot|>", "<|e"], 60),
        st.lists(st.integers(1, 9), min_size=1, max_size=20))
@@ -152,7 +167,8 @@ def test_stream_regrouping_never_changes_pieces(text, cuts):
         step = cuts[k % len(cuts)]
         parts.append(text[i:i + step])
         i, k = i + step, k + 1
-    streamed = [p for chunk in iter_safe_chunks(parts, specials) for p in pretokenize(chunk, specials)]
+    chunks = list(iter_safe_chunks(parts, specials, min_chunk=1))
+    streamed = [p for chunk in chunks for p in pretokenize(chunk, specials)]
     assert streamed == pretokenize(text, specials)
 
 
@@ -170,6 +186,12 @@ def test_encode_iterable_equals_encode(trained, text):
     lines = io.StringIO(text).readlines()
     assert list(trained.encode_iterable(lines)) == trained.encode(text)
     assert list(trained.encode_iterable(iter(text))) == trained.encode(text)
+
+
+def test_encode_iterable_on_a_large_stream(trained):
+    # Large enough that the stream is cut many times (chunks gather 64 K characters before a cut).
+    text = "".join(random_text(seed, n_docs=200) + " \n\n" for seed in range(6))
+    assert list(trained.encode_iterable(io.StringIO(text))) == trained.encode(text)
 
 
 def test_our_ids_equal_tiktoken_with_our_merges(trained):

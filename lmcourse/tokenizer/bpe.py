@@ -13,10 +13,10 @@ from __future__ import annotations
 import heapq
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import chain
+from itertools import chain, islice
 
 from lmcourse.tokenizer.pretokenize import (GPT2_SPLIT_PATTERN, iter_safe_chunks, special_token_pattern,
-                                            split_on_special, split_pieces)
+                                            split_at_spaces, split_on_special, split_pieces)
 from lmcourse.tokenizer.vocab import load_vocab_merges, save_vocab_merges
 
 
@@ -58,7 +58,8 @@ class Tokenizer:
                 self.vocab[new_id] = raw
                 self.id_of[raw] = new_id
             self.special_ids[tok] = self.id_of[raw]
-        self._cache = _PieceCache(self._encode_piece, cache_size)
+        self._cache = _PieceCache(self._encode_chunk, cache_size)
+        self._after_space = _PieceCache(lambda word: self._encode_chunk(" " + word), cache_size)
 
     # -- construction from and to files -------------------------------------------------------
     @classmethod
@@ -80,10 +81,14 @@ class Tokenizer:
         if not isinstance(text, str):
             raise TypeError(f"text: expected str, got {type(text).__name__}")
         ids: list[int] = []
-        lookup = self._cache.__getitem__  # a dict lookup; only unseen pieces run BPE
+        lookup = self._cache.__getitem__  # a dict lookup; only unseen text runs BPE
+        after_space = self._after_space.__getitem__  # the same for " " + word, without building it
         for segment, is_special in split_on_special(text, self._special):
             if is_special:
                 ids.append(self.special_ids[segment])
+            elif (words := split_at_spaces(segment)) is not None:  # most English text
+                ids.extend(lookup(words[0]))
+                ids.extend(chain.from_iterable(map(after_space, islice(words, 1, None))))
             else:
                 ids.extend(chain.from_iterable(map(lookup, split_pieces(segment))))
         return ids
@@ -99,6 +104,13 @@ class Tokenizer:
                             "for a single string use encode()")
         for chunk in iter_safe_chunks(iterable, self.special_tokens):
             yield from self.encode(chunk)
+
+    def _encode_chunk(self, chunk: str) -> tuple[int, ...]:
+        """Ids of a chunk of ordinary text: its pieces' ids, each piece looked up in the same cache."""
+        pieces = split_pieces(chunk)
+        if len(pieces) == 1:
+            return self._encode_piece(chunk)
+        return tuple(chain.from_iterable(map(self._cache.__getitem__, pieces)))
 
     def _encode_piece(self, piece: str) -> tuple[int, ...]:
         """Apply merges to one pre-token, lowest rank first (which is the training order).
@@ -177,7 +189,7 @@ class Tokenizer:
 
 
 class _PieceCache(dict):
-    """piece -> ids, computed on first use; cleared when full so memory stays bounded."""
+    """text -> ids, computed on first use; cleared when full so memory stays bounded."""
 
     def __init__(self, compute, max_size: int):
         super().__init__()

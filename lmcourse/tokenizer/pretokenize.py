@@ -75,6 +75,28 @@ def split_pieces(text: str) -> list[str]:
     return pieces
 
 
+# Whitespace beyond ASCII, as `regex` defines \s; text holding any of it skips the space shortcut.
+_UNICODE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def split_at_spaces(text: str) -> list[str] | None:
+    """`text.split(" ")` when that cuts `text` exactly between GPT-2 pieces, else None.
+
+    When every space has non-whitespace on both sides, no piece of the GPT-2 split crosses a cut
+    made just before a space (a piece that holds a space starts with it). So "Felix was a boy." can
+    be handled as "Felix" + " was" + " a" + " boy." — found by `str.split`, several times faster
+    than the regex, and repeated often enough to be cached whole. Tabs, the rarer ASCII whitespace
+    and non-ASCII whitespace simply turn the shortcut off.
+    """
+    # Plain substring tests: much faster than a regex that stops at every space to look around it.
+    if ("  " in text or " \n" in text or "\n " in text or "\t" in text or "\r" in text
+            or "\x0b" in text or "\x0c" in text):
+        return None
+    if not text.isascii() and _UNICODE_SPACE.search(text):
+        return None
+    return text.split(" ")
+
+
 def special_token_pattern(special_tokens: Sequence[str]) -> regex.Pattern | None:
     """A regex that finds any special token; longer tokens first so overlapping ones resolve to the longest."""
     if not special_tokens:
@@ -119,27 +141,34 @@ def count_pretokens(text: str, special: regex.Pattern | None) -> Counter[str]:
     return counts
 
 
-def iter_safe_chunks(texts: Iterable[str], special_tokens: Sequence[str] = ()) -> Iterator[str]:
+def iter_safe_chunks(texts: Iterable[str], special_tokens: Sequence[str] = (),
+                     min_chunk: int = 1 << 16) -> Iterator[str]:
     """Regroup a stream of strings into chunks that can be pre-tokenized one at a time.
 
     Pre-tokenizing each chunk gives exactly the pieces of the concatenated stream, and memory holds
-    only the text since the last safe cut, so a large file can be fed line by line. Cuts go after a
-    special token or before a safe newline. A special token is trusted only once `max_len` more
-    characters are known after its start: until then a longer, overlapping special token could still
-    match there ("<|eot|>" vs "<|eot|><|eot|>").
+    only the text since the last safe cut, so a large file can be fed line by line. Input is gathered
+    until `min_chunk` characters wait, then cut after a special token or before a safe newline. A
+    special token is trusted only once `max_len` more characters are known after its start: until
+    then a longer, overlapping special token could still match there ("<|eot|>" vs "<|eot|><|eot|>").
     """
     special = special_token_pattern(special_tokens)
     max_len = max(map(len, special_tokens), default=0)
     # A special token containing a newline could straddle a newline cut; then cut only at specials.
-    newline_cuts = not any("\n" in t for t in special_tokens)
-    newline_cut = _cut_pattern(tuple(special_tokens))
-    pending = ""
+    newline_cut = None if any("\n" in t for t in special_tokens) else _cut_pattern(tuple(special_tokens))
+    pending = ""  # text since the last cut
     scan = 0  # special tokens are searched from here; everything before it is already settled
+    waiting: list[str] = []  # input not yet added to `pending`
+    n_waiting = 0
     for text in texts:
         if not isinstance(text, str):
             raise TypeError(f"the iterable must yield str, got {type(text).__name__}")
+        waiting.append(text)
+        n_waiting += len(text)
+        if n_waiting < min_chunk:
+            continue
         searched_to = len(pending)
-        pending += text
+        pending += "".join(waiting)
+        waiting, n_waiting = [], 0
         cut = 0
         if special is not None:
             trusted_end = None
@@ -151,7 +180,7 @@ def iter_safe_chunks(texts: Iterable[str], special_tokens: Sequence[str] = ()) -
                 cut = scan = trusted_end
             else:
                 scan = max(scan, len(pending) - max_len)  # no special token can start before this
-        if newline_cuts:
+        if newline_cut is not None:
             m = newline_cut.search(pending, max(cut, searched_to - 1, 1))
             if m is not None:
                 cut = m.start()
@@ -159,6 +188,7 @@ def iter_safe_chunks(texts: Iterable[str], special_tokens: Sequence[str] = ()) -
             yield pending[:cut]
             pending = pending[cut:]
             scan = max(scan - cut, 0)
+    pending += "".join(waiting)
     if pending:
         yield pending
 
