@@ -135,9 +135,19 @@ def pretokenize(text: str, special_tokens: Sequence[str] = ()) -> list[str]:
 def count_pretokens(text: str, special: regex.Pattern | None) -> Counter[str]:
     """Counts of the ordinary pieces of `text`; special tokens are dropped since they are never merged."""
     counts: Counter[str] = Counter()
+    chunks: Counter[str] = Counter()  # chunks between spaces (see split_at_spaces), split once each below
     for segment, is_special in split_on_special(text, special):
-        if not is_special:
+        if is_special:
+            continue
+        words = split_at_spaces(segment)
+        if words is None:
             counts.update(split_pieces(segment))
+        else:
+            chunks[words[0]] += 1
+            chunks.update(map(" ".__add__, words[1:]))
+    for chunk, n in chunks.items():
+        for piece in split_pieces(chunk):
+            counts[piece] += n
     return counts
 
 
