@@ -3,8 +3,9 @@
 Covers `Tokenizer(vocab, merges, special_tokens)` with the CS336 interface (`encode`, `decode`,
 `encode_iterable`, `from_files`, `save`), GPT-2 compatibility (load GPT-2's published files and get
 tiktoken's ids), and export to a `tiktoken.Encoding`. Encoding applies the merges inside each
-pre-token in the order they were learned, and remembers the result per distinct pre-token: natural
-text repeats the same few thousand pieces, so almost every piece is a dictionary lookup.
+pre-token in the order they were learned, and remembers the result per distinct pre-token (or per
+word between spaces, where cutting at spaces is exact): natural text repeats the same few thousand
+pieces, so almost every piece is a dictionary lookup.
 Leaves out: training (`train.py`), dropout, byte fallback for non-byte-level vocabularies.
 """
 
