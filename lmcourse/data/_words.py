@@ -1,48 +1,21 @@
-"""The words and sentence templates of the story generator in `lmcourse.data.corpus`.
+"""The sentence templates and plots of the story generator in `lmcourse.data.corpus`.
 
-All text here was written for this project. Lists are ordered roughly from common to rare, because
-the generator picks from them with a bias towards the front (so word frequencies fall off the way
-they do in real text instead of being flat).
-
-Templates are `str.format_map` strings over the fields `corpus._story` fills for each story: the hero
-(`name he He him his His self was wasnt a_hero age act acted`), the friend (`friend fhe fHe fhim
-fhis fwas`), the parent (`parent Parent phe pHe`), things, animals, food, places, numbers
-(`n k left Left`) and the plot's own fields. "{He} {was}" agrees with the pronoun; after a name the
-verb is always singular ("Sam was"). A slot is a tuple of alternatives, picked uniformly; an empty
-alternative means "say nothing here", and repeating one makes it likelier.
+All text here was written for this project; the words that fill the templates are in
+`lmcourse.data._lexicon`. Templates are `str.format_map` strings over fields that `corpus._FIELDS`
+computes the first time a template asks for them: the hero (`name he He him his His self was wasnt kid
+a_hero age act acted acting`), the friend (`friend fhe fhim`), more children (`sib sibhe sibling kid3`),
+the grown-up at home (`parent Parent phe a_job job_did`), grown-ups with a title (`neighbor nhis teacher
+adult`), things, animals, food, places, colors, sounds, made-up names (`town street petname cname
+spell land species`) and numbers, some of which must add up (`n k left`, `price paid change`, `c1 c2
+c3`, `guests per balloons`). A field starting with `a_` carries its article ("an old hedgehog").
+"{He} {was}" agrees with the pronoun; after a name the verb is always singular ("Sam was"). A slot is
+a tuple of alternatives, picked uniformly; an empty alternative means "say nothing here", and
+repeating one makes it likelier.
 """
 
 from __future__ import annotations
 
-
-def _items(text: str) -> tuple[str, ...]:
-    """Comma-separated items, one list per triple-quoted block (multi-word items allowed)."""
-    return tuple(item.strip() for item in text.replace("\n", ",").split(",") if item.strip())
-
-
-def _pairs(text: str) -> tuple[tuple[str, ...], ...]:
-    """Comma-separated 'a/b' items, e.g. singular/plural or base/past-tense verb forms."""
-    return tuple(tuple(item.split("/")) for item in _items(text))
-
-
-# --- people ---------------------------------------------------------------------------------------
-# The most frequent names, with the pronoun each one uses. Rarer names are built from syllables.
-HEAD_NAMES = _pairs("""
-Mia/she, Ben/he, Lily/she, Tom/he, Sam/they, Zoë/she, Max/he, Ana/she, Leo/he, Ruby/she, Finn/he,
-José/he, Ella/she, Omar/he, Nora/she, Kai/they, Ivy/she, Theo/he, Maya/she, Jack/he, Chloé/she,
-Ravi/he, Lucy/she, Eli/he, Amara/she, Noah/he, Rosa/she, Felix/he, Hana/she, Björn/he, Alex/they,
-Greta/she, Tariq/he, Inés/she, Milo/he, Sofia/she, Arjun/he, Poppy/she, Kenji/he, Luz/she, Søren/he
-""")
-# Syllables for the open-ended tail of names: onset + middles + ending (the ending fixes the pronoun).
-NAME_ONSETS = _items("""
-Ka, Lo, Mi, Ta, Ru, Ne, Bo, Sa, Di, Fe, Ja, Po, Zu, Ha, Vi, Ke, Mo, Li, To, Ra, Ni, Be, Da, Gi, Wo,
-Pe, Si, Lu, Ma, Yo
-""")
-NAME_MIDDLES = _items("la, ri, no, mi, ta, ve, so, ku, re, di, lo, na, be, ti, mu, sa, ro, li, ka, po")
-NAME_ENDINGS = _pairs("""
-n/he, ra/she, lo/he, to/he, a/she, y/she, ie/she, el/he, an/they, o/he, ia/she, us/he, é/they
-""")
-PLACE_SUFFIXES = _items("ton, wood, ford, vale, brook, by, field, mere, stead, holm")
+from lmcourse.data._lexicon import _items
 
 PRONOUNS = {
     "she": dict(he="she", He="She", him="her", his="her", His="Her", self="herself", was="was",
@@ -52,131 +25,80 @@ PRONOUNS = {
     "they": dict(he="they", He="They", him="them", his="their", His="Their", self="themselves",
                  was="were", wasnt="weren't", kid="kid"),
 }
-PARENTS = _pairs("mom/she, dad/he, grandma/she, grandpa/he")
-
-# --- things -----------------------------------------------------------------------------------------
-# Small animals first: those are the ones a child can carry home (the HELP plot picks only from them).
-ANIMALS = _pairs("""
-dog/dogs, cat/cats, bird/birds, bunny/bunnies, puppy/puppies, kitten/kittens, duck/ducks, frog/frogs,
-mouse/mice, owl/owls, squirrel/squirrels, turtle/turtles, fox/foxes, chick/chicks, lamb/lambs,
-butterfly/butterflies, bee/bees, ladybug/ladybugs, snail/snails, hedgehog/hedgehogs, robin/robins,
-hamster/hamsters, lizard/lizards, raccoon/raccoons, parrot/parrots, goose/geese, otter/otters,
-crab/crabs, moth/moths, beaver/beavers, badger/badgers, penguin/penguins,
-fish/fish, bear/bears, horse/horses, cow/cows, pig/pigs, sheep/sheep, goat/goats, deer/deer, swan/swans,
-elephant/elephants, lion/lions, tiger/tigers, monkey/monkeys, giraffe/giraffes, dolphin/dolphins,
-whale/whales, koala/koalas, panda/pandas, zebra/zebras, kangaroo/kangaroos, octopus/octopuses,
-seal/seals, wolf/wolves
-""")
-SMALL_ANIMALS = ANIMALS[:32]
-PETS = ("dog", "cat", "puppy", "kitten")
-PET_NAMES = _items("Biscuit, Pip, Muffin, Rex, Coco, Pepper, Sunny, Bubbles, Peanut, Ziggy, Mochi, Crumbs")
-THINGS = _items("""
-ball, kite, teddy bear, doll, toy car, truck, drum, book, boat, train, balloon, puzzle, robot, hat,
-scarf, blanket, box of crayons, yo-yo, spinning top, jump rope, bucket, shovel, whistle, flute,
-marble, wagon, sled, umbrella, backpack, rubber duck, dinosaur, toy rocket, music box, paper crown,
-piggy bank, flashlight, necklace, map, magnifying glass, ukulele, piñata, snow globe, kaleidoscope,
-compass, pinwheel, glove, sock puppet, treasure chest, bell, lunch box, sticker book, paintbrush,
-tambourine, harmonica, toy castle, xylophone, seashell, acorn
-""")
-FOODS = _pairs("""
-apple/apples, cookie/cookies, banana/bananas, orange/oranges, carrot/carrots, cupcake/cupcakes,
-strawberry/strawberries, pear/pears, muffin/muffins, grape/grapes, sandwich/sandwiches, pie/pies,
-cherry/cherries, peach/peaches, plum/plums, lemon/lemons, pancake/pancakes, pretzel/pretzels,
-blueberry/blueberries, tomato/tomatoes, potato/potatoes, egg/eggs, nut/nuts, cracker/crackers,
-donut/donuts, waffle/waffles, biscuit/biscuits, melon/melons, mango/mangoes, apricot/apricots,
-radish/radishes, cucumber/cucumbers, bun/buns, tangerine/tangerines, kiwi/kiwis, fig/figs
-""")
-CAFE_TREATS = _items("""
-a cup of hot cocoa, a slice of apple pie, a warm croissant, a bowl of soup, a glass of lemonade,
-a little crème caramel, a cinnamon roll, a cheese sandwich, a mug of warm milk, a piece of honey cake
-""")
-# Places a child can be "in" ("walking in the park"; not "in the beach").
-PLACES = _items("""
-park, garden, forest, meadow, playground, field, yard, woods, orchard, backyard, valley, village square,
-flower garden, pine forest, school garden, sunflower field, apple orchard, jungle, tall grass, swamp
-""")
-HOMES = _items("""
-in a small house near the sea, in a yellow house on a hill, in a cozy house at the edge of the woods,
-in a busy city, in a little cottage by the river, on a big farm, in a tall apartment building,
-in a tree house, in a quiet village, in a blue house with a red door, in a burrow under an old oak
-""")
-SPOTS = _items("""
-under the bed, behind the sofa, in the garden, inside the toy box, under the table, in the kitchen,
-behind the door, in the bathtub, under a pile of clothes, in the car, on the shelf, in the closet,
-under the stairs, in the sandbox, next to the flowerpots, in the laundry basket, on the porch,
-behind the curtains, under a pillow, in the dog's bed, at the bottom of the bag
-""")
-
-# --- describing words ---------------------------------------------------------------------------------
-CHARACTER_ADJ = _items("""
-little, kind, brave, curious, happy, shy, clever, cheerful, friendly, small, young, smart, funny,
-gentle, busy, sleepy, playful, bold, quiet, helpful, silly, proud, thoughtful, lively, adventurous,
-honest, polite, careful, eager, imaginative
-""")
-ANIMAL_ADJ = _items("""
-little, fluffy, tiny, brave, shy, curious, sleepy, hungry, clever, friendly, grumpy, playful, spotted,
-striped, old, young, gentle, silly, fast, noisy, quiet, wet, muddy, lonely, shaggy, skinny, round,
-orange, brown, gray, white, black, speckled, wobbly, scruffy
-""")
-THING_ADJ = _items("""
-red, blue, shiny, new, old, big, small, soft, green, round, yellow, bright, colorful, wooden, golden,
-silver, tiny, beautiful, special, purple, pink, magic, squeaky, sparkly, striped, fuzzy, heavy, orange,
-spotted, plastic, metal, funny, huge, glittery, lumpy, crooked, enormous, ancient, velvet, polka-dot
-""")
-FOOD_ADJ = _items("""
-sweet, warm, fresh, juicy, big, red, green, yummy, crunchy, sticky, tasty, ripe, round, little,
-golden, soft, crispy, sour, shiny, delicious
-""")
-MAGIC_ADJ = _items("glowing, sparkly, strange, shimmering, silver, golden, tiny, humming, twinkly, smooth")
-PLACE_ADJ = _items("quiet, busy, sunny, green, dark, big, small, old, pretty, windy, shady, peaceful, muddy, snowy")
-HAPPY = _items("""
-happy, glad, proud, excited, calm, cheerful, joyful, thankful, relieved, delighted, safe, warm inside,
-grateful, brave, hopeful
-""")
-SAD = _items("sad, upset, worried, grumpy, lonely, frustrated, cross, disappointed, gloomy, tired, nervous")
-SAID = _items("said, said, said, asked, shouted, whispered, called, replied, cried, giggled, added, laughed")
+SIBLINGS = {"she": "sister", "he": "brother", "they": "sibling"}
+PARENTS = (("mom", "she"), ("dad", "he"), ("grandma", "she"), ("grandpa", "he"))
 # No weather here: "One windy day" would contradict a plot that needs "no wind" (see SETTING).
-WHEN = _items("""
-One day, One sunny morning, Early one morning, One afternoon, On Saturday, After lunch, After school,
-On Sunday, One bright morning, Late one afternoon, The next week, On the first day of the holidays
-""")
-ACTIVITIES = _pairs("""
-play tag/played tag, build sandcastles/built sandcastles, draw pictures/drew pictures, sing songs/sang songs,
-read stories/read stories, play hide and seek/played hide and seek, ride bikes/rode bikes, swim/swam,
-dance/danced, climb trees/climbed trees, bake cookies/baked cookies, paint/painted, run races/ran races,
-fly kites/flew kites, jump rope/jumped rope, pick flowers/picked flowers, catch bugs/caught bugs,
-make paper boats/made paper boats, play music/played music, tell jokes/told jokes,
-look at the stars/looked at the stars,
-splash in puddles/splashed in puddles, collect leaves/collected leaves, plant seeds/planted seeds,
-skip stones/skipped stones, feed the ducks/fed the ducks, build forts/built forts, solve puzzles/solved puzzles,
-write letters/wrote letters, make music/made music, roll down the hill/rolled down the hill,
-play ball/played ball, make snowmen/made snowmen, blow bubbles/blew bubbles, hunt for shells/hunted for shells
-""")
-EMOJI = _items("🌟, 😊, 🎈, 🌈, ❤️, 🐾, ☀️, 🎉")
-NUMBER_WORDS = _items("zero, one, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve")
+WHEN = _items("""One day, One sunny morning, Early one morning, One afternoon, On Saturday, After lunch, After school,
+On Sunday, One bright morning, Late one afternoon, The next week, On the first day of the holidays, One Tuesday,
+On Friday evening, One spring morning, One summer evening, Last Thursday, One autumn day, On a Monday in May,
+One Wednesday after school, The day before the holidays, One morning in June""")
+HOMES = _items("""in a small house near the sea, in a yellow house on a hill,
+in a cozy house at the edge of the woods, in a busy city, in a little cottage by the river, on a big farm,
+in a tall apartment building, in a tree house, in a quiet village, in a blue house with a red door,
+in a burrow under an old oak, in a little house in {town}, in a flat above a bakery, in a narrow house on {street},
+in a houseboat on the canal, in a white house at number {house} {street}, in a cabin in the mountains,
+in a green house next to the school, in a crooked little house full of books""")
+CAFE_TREATS = _items("""a cup of hot cocoa, a slice of apple pie, a warm croissant, a bowl of soup,
+a glass of lemonade, a little crème caramel, a cinnamon roll, a cheese sandwich, a mug of warm milk,
+a piece of honey cake, a bowl of {bowl}, a glass of {drink}, a slice of {cake} cake, a warm {food} with {topping}""")
+OLD_COLLECTIONS = _items("""stickers, stamps, marbles, buttons, bottle caps, postcards, coins, toy cars, keys, badges,
+trading cards, erasers, beads, comic books, thimbles, spoons, keychains, pins, picture cards, tin soldiers,
+matchbox cars""")
+NATURE_COLLECTIONS = _items("shells, pebbles, leaves, feathers, pine cones, rocks, acorns, fossils, crystals, conkers")
+BOXES = _items("a shoebox, a glass jar, an old tin, a cookie jar, a wooden box, a big basket, a blue suitcase")
 
 # --- story pieces shared by several plots ---------------------------------------------------------------
 OPENING = (
     "Once upon a time, there was {a_hero} named {name}.",
     "Once upon a time, in a town called {town}, there lived {a_hero} named {name}.",
     "Once upon a time, in a village called {town}, there lived {a_hero} named {name}.",
-    "There once was {a_hero} called {name}. {He} lived {home}.",
-    "{name} was {a_hero} who lived {home}.",
+    "There once was {a_hero} called {name}. {He} lived {home}.", "{name} was {a_hero} who lived {home}.",
     "Once upon a time, there was {a_hero}. {His} name was {name}.",
+    "In the little town of {town}, there lived {a_hero} named {name}.",
+    "{name} was {a_hero}. {He} lived {home} with {his} {parent}.",
 )
 INTRO = (
-    ("", "{He} {was} {age} years old.", "{name} was {age} years old."),
+    ("", "{He} {was} {age} years old.", "{name} was {age} years old.", "{name} was {age} and a half."),
     ("", "{He} loved to {act}.", "Every day, {he} liked to {act} with {his} friend {friend}.",
-     "{His} favorite thing in the world was to {act}."),
-    ("", "", "{He} lived with {his} {parent} and a {pet} named {petname}.",
-     "{He} had a {pet} named {petname}, who followed {him} everywhere."),
+     "{His} favorite thing in the world was to {act}.", "{He} loved {acting} more than anything."),
+    ("", "", "{He} lived with {his} {parent} and {a_pet} named {petname}.",
+     "{He} had {a_pet} named {petname}, who followed {him} everywhere.",
+     "{His} {sibling}, {sib}, was {age2}, and {sibhe} liked to {act2}.",
+     "{His} aunt lived far away in {city} and sent {him} a postcard every month.",
+     "{His} cousin {sib} lived in {town2}, and they talked on the phone every Sunday.",
+     "{His} best friends were {friend} and {kid3}."),
+    ("", "", "{His} {parent} was {a_job}. Every day, {phe} {job_did}.",
+     "{He} always wore {his} {color} {clothing}, even when it was {weather}.",
+     "For breakfast, {he} always had {bowl} and a glass of {drink}.",
+     "Next door lived {neighbor}, who had {pets_count} {pets} and a garden full of {flowers}.",
+     "{His} favorite book was about {a_being} named {cname}. It had {pages} pages.",
+     "{His} teacher, {teacher}, said {he} {was} the best at {acting} in the whole class.",
+     "{He} lived at number {house} {street}, across the road from {neighbor}.",
+     "{He} lived in {town}, a small town with only {people} people.",
+     "{His} house was built in {year}, and its floors creaked."),
 )
+# Small things that happen on the way, for paragraphs set outdoors.
+DETAIL = ("", "", "", "", "", "Somewhere nearby, {a_critter} made a tiny {sound}.",
+          "{neighbor} waved from {nhis} garden.", "The number {busno} bus rumbled past.",
+          "A little {critter} {moved} across the path.",
+          "In the distance, someone was playing the {instrument}.", "The air smelled of {foods2} and {flowers}.",
+          "Far away, {a_colored} kite danced in the sky.", "They passed {surname}'s bakery, which smelled of {foods2}.",
+          "A signpost by the road said: {town2}, {miles} miles.", "{kid3} from down the street waved hello.",
+          "Up in the sky, a cloud looked just like {a_beast}.",
+          "{He} found {a_nature} on the path and put it in {his} pocket.", "{He} stopped to smell {a_flower}.",
+          "Tall {trees} lined the path.", "A flock of {count} geese flew over, honking.",
+          "A sign said that the old {tree} by the gate was planted in {year}.")
 SETTING = ("", "", "The sun was shining, and the birds were singing.", "The sky was blue, and a soft wind blew.",
-           "The air smelled of flowers and fresh grass.", "Big white clouds floated across the sky.")
+           "The air smelled of flowers and fresh grass.", "Big white clouds floated across the sky.",
+           "The {flowers} were blooming, and bees buzzed from one to the next.",
+           "Under the old {tree}, the grass was cool and green.")
 MORAL = ("", "", "{name} learned that {moral}.", "From that day on, {name} knew that {moral}.",
          "And so {name} learned something important: {moral}.")
 ENDING = ("", "", "The end.", "It was the best day ever.", "{name} smiled. It had been a wonderful day.",
-          "And they all lived happily ever after.", "That night, {name} fell asleep with a big smile.")
+          "And they all lived happily ever after.", "That night, {name} fell asleep with a big smile.",
+          "That night, {name} dreamed of {beings} and {species}.",
+          "The next day, {name} told {kid3} and {kid4} all about it.",
+          "Before bed, {name} read {his} book about {a_being} named {cname} one more time.")
 
 # --- plots: each is the rows it picks one of (fields filled together so they fit each other), its morals,
 # and its paragraphs (tuples of slots; a str slot is a single template).
@@ -185,7 +107,7 @@ WANT = dict(
     rows=(
         ("climb the big hill behind {his} house", "But the hill was steep, and {his} legs got tired halfway up.",
          "{friend} held {his} hand, and they climbed together, one step at a time. "
-         "At the top, they could see the whole town."),
+         "At the top, they could see the whole town. They had climbed {steps} steps!"),
         ("fly a kite", "But there was no wind, and the kite kept falling down.",
          "They waited on the hill until a strong wind came. Then the kite went up, up, up, high into the sky."),
         ("learn to swim", "But the water was cold, and {he} {was} scared of the deep end.",
@@ -223,6 +145,12 @@ WANT = dict(
         ("cross the river to the other side", "But the river was wide, and there was no bridge.",
          "They found big flat stones and put them in a line across the water. "
          "Then they hopped from stone to stone to the other side."),
+        ("learn to play the {instrument}", "But every note {he} played sounded like a squeaky door.",
+         "{friend} showed {him} how to practice slowly, a little every day. "
+         "After a month, {name} played a whole song, and {his} {parent} clapped and clapped."),
+        ("grow the biggest pumpkin in {town}", "But the first pumpkin was eaten by a hungry {animal}.",
+         "They planted a new seed and built a little fence around it. "
+         "By autumn, the pumpkin was so big that it took three people to lift it."),
         ("reach the cookie jar on the top shelf", "But the shelf was much too high.",
          "{friend} had an idea: they asked {his} {parent} for help. {Parent} laughed and gave them each two cookies."),
     ),
@@ -242,7 +170,7 @@ WANT = dict(
           "{name} went to see {his} friend {friend}. \"Can you help me? I've tried and tried, but I can't do it.\"\n"
           "\"Of course I'll help,\" said {friend}. \"That's what friends are for.\""),),
         ("{success}",
-         ("\"We did it!{emo}\" shouted {name}.", "{name} felt so {happy}.", "",
+         ("\"We did it!{emo}\" {cheered} {name}.", "{name} felt so {happy}.", "",
           "\"Thank you, {friend}!\" said {name}. \"You're the best friend ever.\"")),
         (MORAL, ENDING),
     ),
@@ -254,12 +182,13 @@ LOST = dict(
            "friends help each other", "looking carefully is better than worrying"),
     story=(
         (OPENING, INTRO[0],
-         ("{name} had {a_thing}. {He} took it everywhere.",
+         ("{name} had {a_thing}. {He} took it everywhere.", "{name} had {a_thing} called {toyname}.",
           "{His} favorite toy was {a_thing}. {He} loved it very much.",
           "{His} {parent} gave {him} {a_thing} for {his} birthday, and {he} loved it more than anything.")),
         (("{When}, {name} could not find {his} {thing}.", "One morning, {name} woke up, and {his} {thing} was gone!",
           "{When}, {name} wanted to play with {his} {thing}, but it wasn't there."),
          ("{He} looked {spot1}. {He} looked {spot2}. But the {thing} wasn't there.",
+          "{He} looked {spot1}. There {he} found {a_object} and an old sock, but no {thing}.",
           "{He} looked {spot1} and {spot2}, but {he} couldn't find it anywhere."),
          ("{name} felt {sad}.", "{name} started to cry.", "")),
         (("\"Have you seen my {thing}?\" {name} asked {his} {parent}.\n\"No, I haven't,\" said {Parent}. "
@@ -298,11 +227,13 @@ HELP = dict(
         (("{When}, {name} went to the {place}.", "{name} was walking in the {place} with {his} {parent}.",
           "{When}, {name} was playing in the {place_adj} {place}."),
          SETTING,
+         DETAIL,
          ("{He} heard a small sound.", "Suddenly, {he} heard a little cry.",
+          "{He} heard a strange {sound} behind a bush.",
           "Near a big rock, {he} saw something move."),
          ("It was {a_animal}!", "It was {a_animal}."),
          "{trouble}"),
-        (("\"Don't be scared, little {animal},\" {name} said softly. \"I'm here to help.\"",
+        (("\"Don't be scared, little {animal},\" {name} said {adv}. \"I'm here to help.\"",
           "\"Oh no! Are you okay?\" {name} asked.\nThe {animal} looked at {him} with big, sad eyes.",
           "\"Look, {Parent}!\" {name} called. "
           "\"The {animal} needs help!\"\n\"Let's help it together,\" said {Parent}."),
@@ -324,10 +255,12 @@ SHARE = dict(
           "{name} had a friend named {friend}. They played together every day."),
          ("", "{name} was {age}, and {friend} was {age2}.")),
         (("{When}, they found {a_thing} in the {place}.", "{When}, {friend} brought {a_thing} to the {place}.",
-          "{When}, {name}'s {parent} gave them {a_thing}."),
+          "{When}, {name}'s {parent} gave them {a_thing}.",
+          "{When}, {neighbor} gave them {a_thing} from {nhis} attic."),
          ("Both of them wanted to play with it.", "They both wanted it at the same time.")),
         (("\"It's mine!\" shouted {name}.\n\"No, it's mine!\" shouted {friend}.",
           "\"I saw it first!\" said {name}.\n\"No, I did!\" said {friend}."),
+         ("", "", "{kid3} and {kid4} stopped to watch."),
          ("They pulled and pulled, and the {thing} fell into a puddle of mud.",
           "They pulled so hard that they both fell down.",
           "They stopped talking to each other, and the afternoon was long and boring."),
@@ -345,17 +278,23 @@ TRIP = dict(
     rows=(
         ("market", "There were stalls full of {foods} and {foods2}, and a man selling balloons."),
         ("farm", "{He} saw {animals}, a big red barn and a tractor."),
-        ("zoo", "{He} saw {animals} and {animals2}, and a keeper gave {him} a map."),
+        ("zoo", "{He} saw {animals} and {animals2}, and a keeper named {adult} gave {him} a map."),
         ("beach", "The waves were big, and {he} saw {animals} near the rocks."),
         ("fair", "There were rides, music, and a tent with {animals} in it."),
+        ("fair", "There was a game: guess how many jellybeans were in a big jar. The answer was {count}!"),
+        ("aquarium", "{He} saw {animals2} swimming behind the glass, and a tank with {count} little fish in it."),
+        ("{trip_any}", "There was so much to see! Someone was playing the {instrument}, and a stall sold {foods2}."),
+        ("{trip_any}", "It was busy and loud, and it smelled of {foods} and {flowers}."),
     ),
     moral=("sharing makes everyone happy", "a simple day can be the best day"),
     story=(
         (OPENING, INTRO[0]),
         (("{When}, {name} went to the {trip} with {his} {parent}.",
-          "{When}, {name} and {his} {parent} took a bus to the {trip}."),
+          "{When}, {name} and {his} {parent} took the {vehicle} to the {trip}.",
+          "At {time}, {name} and {his} {parent} set off for the {trip}."),
          SETTING,
          "{sights}",
+         DETAIL,
          ("They stopped at a little café, and {name} had {cafe}.", "",
           "At the café, {name} had {cafe}, and {Parent} had a cup of coffee.")),
         (("{Parent} gave {name} {n} {foods}.", "{name} got {n} {foods} from {his} {parent}."),
@@ -384,9 +323,12 @@ FEAR = dict(
         ("the first day of school", "{He} didn't know anyone there, and the building looked so big.",
          "Everyone feels a little scared on the first day. By lunch, you'll have a new friend.",
          "At school, a kid named {friend} sat next to {name}. By lunch, they were friends."),
+        ("the vacuum cleaner", "Its loud roar made {him} run and hide behind the sofa.",
+         "It is only hungry for dust and crumbs, not for children.",
+         "{name} pushed the vacuum cleaner {self}. It tickled {his} hands, and {he} laughed."),
         ("going to the doctor", "{He} thought the doctor might hurt.",
          "The doctor helps people feel better. I'll hold your hand the whole time.",
-         "The doctor was kind and funny, and gave {name} a sticker shaped like a star."),
+         "The doctor, Dr. {surname}, was kind and funny, and gave {name} a sticker shaped like a star."),
         ("the deep water at the lake", "{He} stayed on the sand while the others splashed and swam.",
          "We'll go in slowly, and you can hold on to me.",
          "Step by step, {name} walked into the water. It was cool and nice, and soon {he} {was} splashing too."),
@@ -407,15 +349,13 @@ MESS = dict(
     fields=("accident", "confession", "fix"),
     rows=(
         ("{name} threw {his} ball too high, and it hit the blue vase on the table. "
-         "The vase fell and broke into three pieces.",
-         "I broke the blue vase",
+         "The vase fell and broke into three pieces.", "I broke the blue vase",
          "Together they glued the pieces back, and the vase stood on the table again, "
          "with thin lines where the cracks were."),
         ("{name} was so hungry that {he} ate all the cookies {his} {parent} had baked for the neighbors.",
          "I ate all the cookies", "They baked a new batch together, and {name} carried the warm plate next door."),
         ("{name} was running in the hall and bumped into the wall. "
-         "The painting of the sea fell down, and its frame cracked.",
-         "I knocked down the painting",
+         "The painting of the sea fell down, and its frame cracked.", "I knocked down the painting",
          "They fixed the frame with glue and two tiny nails and hung the painting back up."),
         ("{name} forgot to water {his} {parent}'s little plant for a whole week, and its leaves turned brown.",
          "I forgot to water your plant",
@@ -425,6 +365,11 @@ MESS = dict(
         ("{name} drew on the kitchen wall with a purple crayon. It looked like a big purple cat.",
          "I drew on the wall",
          "They washed the wall together, and then {Parent} gave {name} a big roll of paper to draw on."),
+        ("{name} let {petname} into the kitchen, and the {pet} knocked a bowl of {bowl} onto the floor.",
+         "I let {petname} in", "They cleaned the floor together, and {petname} helped by licking up the last bits."),
+        ("{name} borrowed {neighbor}'s {object} without asking and lost it in the {place}.",
+         "I took the {object} without asking",
+         "They searched the {place} together until they found it, and {name} carried it back to {neighbor}."),
     ),
     moral=("telling the truth is always best", "everyone makes mistakes, and saying sorry helps",
            "it is better to be honest than to hide"),
@@ -466,18 +411,145 @@ MAGIC = dict(
     moral=("kindness is the best magic", "the best wishes are for others", "wonder is all around us"),
     story=(
         (OPENING,) + INTRO,
-        (("{When}, {name} found a {magic_adj} {magic} {spot1}.",
-          "{When}, while {he} {was} playing in the {place}, {name} saw a {magic_adj} {magic} in the grass."),
+        (("{When}, {name} found {a_magic_adj} {magic} {spot1}.",
+          "{When}, while {he} {was} playing in the {place}, {name} saw {a_magic_adj} {magic} in the grass."),
          ("It was warm, and it hummed softly.", "It sparkled in the sun.", ""),
          "{power}"),
         (("\"Wow! It's magic!{emo}\" {name} whispered.",
+          "{name} said the first word that came into {his} head: \"{spell}!\"",
           "\"{friend}, come and see!\" {name} shouted.\n{friend} ran over. "
-          "\"I've never seen anything like it!\" {fhe} said."),
+          "\"I've never seen anything like it!\" {fhe} {said}."),
          "{adventure}"),
         (("From then on, {name} kept the {magic} in a safe place.",
           "The next morning, the {magic} was gone. But {name} never forgot it.",
+          "{friend}'s grandpa said the {magic} had been made in {year}.",
           "{name} never told anyone about the {magic}, except {friend}."),),
         (MORAL, ENDING),
     ),
 )
-PLOTS = (WANT, LOST, HELP, SHARE, TRIP, FEAR, MESS, MAGIC)
+BIRTHDAY = dict(
+    fields=("mishap", "fix"),
+    rows=(
+        ("Just as {Parent} carried the cake out, {phe} tripped over a toy, and the cake landed upside down.",
+         "So everyone made pancakes together instead, and {name} said they were the best birthday pancakes ever."),
+        ("Then it started to rain, and the party in the garden got all wet.",
+         "They carried everything inside and had a picnic on the living room floor."),
+        ("But {friend} was sick and could not come.",
+         "So the next day, {name} took a big piece of cake to {friend}'s house, and they ate it together."),
+        ("Then a gust of wind pulled the balloons away over the roofs of {town}.",
+         "{name} laughed and waved. \"Maybe they will fly to another birthday,\" {he} said."),
+        ("Then {petname} jumped onto the table and licked the icing off the cake.",
+         "Everyone laughed so hard that nobody minded, and {Parent} cut the cake from the other side."),
+    ),
+    moral=("a party is about the people, not the cake", "the best presents are friends",
+           "a day can go wrong and still be wonderful"),
+    story=(
+        (OPENING,) + INTRO[1:3],
+        (("{name} woke up early and jumped out of bed. It was {his} {bth} birthday!{emo}",
+          "It was {name}'s birthday at last. {He} {was} turning {bage}."),
+         ("{Parent} baked {a_cake} cake with {bage} candles on top.",
+          "On the table was a big {cake} cake with {bage} candles.")),
+        (("{guests} friends came to the party, and each one brought {per} balloons. "
+          "That made {balloons} balloons in all!",
+          "{guests} friends came, and they played games until everyone was out of breath."),
+         ("Among them were {kid3} and {kid4}.", "{kid3} came, and so did {kid4} and {kid5}.", ""),
+         ("{friend} gave {name} {a_thing}, wrapped in {color} paper.",
+          "{friend} gave {name} a card with {a_being} on it.",
+          "")),
+        ("{mishap}", "{fix}", ("\"This is my best birthday ever!\" {cheered} {name}.", "{name} felt {happy}.")),
+        (MORAL, ENDING),
+    ),
+)
+SHOP = dict(
+    fields=("shop",),
+    rows=(("{surname}'s Toy Shop",), ("the toy shop on {street}",), ("the little shop on the corner",),
+          ("{surname}'s store",), ("the market in {town}",)),
+    moral=("saving a little at a time adds up", "it feels good to buy something with money you saved",
+           "counting carefully is always worth it"),
+    story=(
+        (OPENING,) + INTRO,
+        (("{When}, {name} saw {a_thing} in the window of {shop}.",
+          "{When}, {name} and {his} {parent} walked past {shop}, and {name} saw {a_thing}."),
+         ("A little sign said {price}.", "It cost {price}."),
+         ("{name} had {paid} in {his} piggy bank.", "{name} had saved {paid} by helping {neighbor} in the garden.")),
+        (("\"Is it enough?\" {name} asked.\n{Parent} counted with {him}. \"Yes, and some will be left,\" {phe} said.",
+          "{name} counted {his} money slowly, twice, to be sure."),
+         ("{name} paid {paid} for the {thing}, and the shopkeeper gave {him} {change} back.",
+          "{name} paid {paid} for the {thing}, and the shopkeeper, {adult}, gave {him} {change} back."),
+         ("{He} put the change back in {his} piggy bank.", "With the change, {he} bought {a_food} for {friend}.", "")),
+        (("{He} carried the {thing} home very carefully.", "{He} played with the {thing} all afternoon."),
+         ("{name} felt {happy}.", "", "\"Saving was worth it,\" {name} said.")),
+        (MORAL, ENDING),
+    ),
+)
+COLLECT = dict(
+    fields=("collection", "treasure"),
+    rows=(
+        ("{old_collection}", "The oldest one was from {year}."),
+        ("{old_collection}", "{His} favorite was {a_colored} one that {his} grandpa had found in {year}."),
+        ("{nature_collection}", "{His} favorite was {a_colored} one from the {place}."),
+        ("{nature_collection}",
+         "{His} favorite was the {biggest} one, which {he} had found on the {ordinal} day of summer."),
+    ),
+    moral=("little things add up to big things", "it is more fun to share a hobby with a friend",
+           "taking care of your things is worth it"),
+    story=(
+        (OPENING, INTRO[0], ("{name} collected {collection}.", "{name} loved to collect {collection}."),
+         ("{He} kept them in {box} under {his} bed.", "{He} kept them all in {box}.")),
+        (("{He} had {c1} {collection}.", "{He} had {c1} of them, and {he} knew every single one."), "{treasure}"),
+        (("{When}, {friend} came over with a bag. \"These are for you,\" {fhe} said. "
+          "Inside were {c2} more {collection}!",
+          "{When}, {name} and {friend} went to the {place} and found {c2} more."),
+         ("Now {name} had {c3} {collection}.", "Now {he} had {c3}!"),
+         ("", "Each new one seemed {bigger} than the last."),
+         ("", "Then {name} tripped, and the {collection} went everywhere. "
+          "They picked up every single one and counted again: {c3}. Not one was missing.")),
+        (MORAL, ENDING),
+    ),
+)
+WORKDAY = dict(
+    fields=(),
+    rows=((),),
+    moral=("every job helps somebody", "hard work can be fun", "you learn a lot by watching carefully"),
+    story=(
+        (OPENING, INTRO[0], ("{His} {parent} was {a_job}. Every day, {phe} {job_did}.",
+                             "{name}'s {parent} was {a_job}, and {phe} {job_did}.")),
+        (("{When}, {name} went to work with {his} {parent}.",
+          "{When}, there was no school, so {name} spent the whole day at work with {Parent}."),
+         ("They left the house at {time}.", "They got there at {time}.", "The ride there took {minutes} minutes.", ""),
+         DETAIL,
+         ("{name} watched {adv} and helped where {he} could.", "There was so much to see and do!",
+          "{Parent}'s boss, {adult}, showed {name} around.")),
+        (("\"Can I try?\" {name} asked.\n\"Of course,\" {said} {Parent}. \"But go slowly.\"",
+          "\"What is that for?\" {name} asked again and again, and {Parent} explained everything."),
+         ("{name} made a mistake, but {Parent} smiled. \"That's how everyone learns,\" {phe} said.",
+          "{name} did it just right, and {Parent} gave {him} a high five.", "")),
+        (("At lunch, they ate {bowl} together.", "At lunch, they shared {foods} on a bench in the sun."),
+         ("\"When I grow up, I want to be {a_job2}!\" {name} said.",
+          "\"When I grow up, I want to be {a_job} too,\" {name} said.")),
+        (MORAL, ENDING),
+    ),
+)
+DREAM = dict(
+    fields=(),
+    rows=((),),
+    moral=("dreams can take you anywhere", "imagination is a kind of magic", "it is good to come home"),
+    story=(
+        (OPENING, INTRO[0], INTRO[1]),
+        (("One night, {name} had a wonderful dream.", "That night, {name} fell asleep and began to dream."),
+         ("{He} {was} in a land called {land}, where the trees were {color} and the rivers tasted like {drink}.",
+          "{He} floated over a land called {land}, where {beings} lived in houses made of {foods}."),
+         ("There {he} met {a_being} named {cname}.", "Soon, {a_being} named {cname} came to say hello."),
+         ("", "{cname} lived with {cname2}, a grumpy old {being2} who loved {species}.")),
+        (("\"Welcome to {land}!\" {said} {cname}. \"We have been waiting for you.\"",
+          "\"Are you lost?\" asked {cname}.\n\"No,\" said {name}. \"I'm just dreaming.\""),
+         ("{cname} taught {name} a magic word: \"{spell}!\"", "\"Say it with me,\" said {cname}. \"{spell}!\""),
+         ("When {name} said it, {count} {flowers} popped out of the ground.",
+          "When {name} said it, all the {animals} in {land} began to sing.")),
+        (("Then {name} heard a voice calling {his} name. It was {Parent}. It was morning!",
+          "Then the dream faded, and {name} woke up in {his} own bed."),
+         ("At breakfast, {name} told {Parent} all about {land} and {cname}.", "{name} smiled. What a dream!")),
+        (MORAL, ENDING),
+    ),
+)
+PLOTS = (WANT, LOST, HELP, SHARE, TRIP, FEAR, MESS, MAGIC, BIRTHDAY, SHOP, COLLECT, WORKDAY, DREAM)
