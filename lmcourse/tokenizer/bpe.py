@@ -117,32 +117,36 @@ class Tokenizer:
         """Apply merges to one pre-token, lowest rank first (which is the training order).
 
         A heap over adjacent pairs keeps long pieces (a run of 10,000 spaces) at O(n log n); equal
-        ranks pop left to right, as merging "aaa" by (a, a) must give "aa a".
+        ranks pop left to right, as merging "aaa" by (a, a) must give "aa a". Symbols sit in a linked
+        list over positions; a heap entry remembers the pair it was made for, and is stale (skipped)
+        once either side has changed.
         """
-        ids = [self._byte_ids[b] for b in piece.encode("utf-8")]
+        ids: list[int | None] = [self._byte_ids[b] for b in piece.encode("utf-8")]
         n = len(ids)
         if n < 2:
             return tuple(ids)
-        merge = self._merge
-        nxt = list(range(1, n + 1))  # a linked list over positions; nxt[i] == n means "last"
-        prv = list(range(-1, n - 1))
-        heap = [(merge[p][0], i) for i, p in enumerate(zip(ids, ids[1:])) if p in merge]
+        get = self._merge.get
+        heap = []
+        for i in range(n - 1):
+            if (m := get((ids[i], ids[i + 1]))) is not None:
+                heap.append((m[0], i, ids[i], ids[i + 1], m[1]))  # (rank, position, left, right, merged)
         heapq.heapify(heap)
+        nxt = list(range(1, n + 1))  # nxt[i] == n: i is the last symbol
+        prv = list(range(-1, n - 1))
         while heap:
-            rank, i = heapq.heappop(heap)
+            _, i, left, right, merged = heapq.heappop(heap)
             j = nxt[i]
-            if ids[i] is None or j >= n or merge.get((ids[i], ids[j]), (None,))[0] != rank:
-                continue  # stale: one side was merged away since this entry was pushed
-            ids[i] = merge[(ids[i], ids[j])][1]
-            ids[j] = None
-            nxt[i] = nxt[j]
-            if nxt[i] < n:
-                prv[nxt[i]] = i
-                if (ids[i], ids[nxt[i]]) in merge:
-                    heapq.heappush(heap, (merge[(ids[i], ids[nxt[i]])][0], i))
-            if prv[i] >= 0 and (ids[prv[i]], ids[i]) in merge:
-                heapq.heappush(heap, (merge[(ids[prv[i]], ids[i])][0], prv[i]))
-        return tuple(t for t in ids if t is not None)
+            if j >= n or ids[i] != left or ids[j] != right:
+                continue
+            ids[i], ids[j] = merged, None
+            k = nxt[i] = nxt[j]
+            if k < n:
+                prv[k] = i
+                if (m := get((merged, ids[k]))) is not None:
+                    heapq.heappush(heap, (m[0], i, merged, ids[k], m[1]))
+            if (p := prv[i]) >= 0 and (m := get((ids[p], merged))) is not None:
+                heapq.heappush(heap, (m[0], p, ids[p], merged, m[1]))
+        return tuple([t for t in ids if t is not None])
 
     # -- decoding -------------------------------------------------------------------------------
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
