@@ -59,8 +59,11 @@ class Tokenizer:
                 self.vocab[new_id] = raw
                 self.id_of[raw] = new_id
             self.special_ids[tok] = self.id_of[raw]
-        self._cache = _PieceCache(self._encode_chunk, cache_size)
-        self._after_space = _PieceCache(lambda word: self._encode_chunk(" " + word), cache_size)
+        # Remembered ids: per pre-token (each one runs BPE once), and per chunk between spaces
+        # (see `encode`), either as it stands or with the space before it.
+        self._pieces = _Cache(self._encode_piece, cache_size)
+        self._chunks = _Cache(self._encode_chunk, cache_size)
+        self._after_space = _Cache(lambda word: self._encode_chunk(" " + word), cache_size)
 
     # -- construction from and to files -------------------------------------------------------
     @classmethod
@@ -82,16 +85,16 @@ class Tokenizer:
         if not isinstance(text, str):
             raise TypeError(f"text: expected str, got {type(text).__name__}")
         ids: list[int] = []
-        lookup = self._cache.__getitem__  # a dict lookup; only unseen text runs BPE
-        after_space = self._after_space.__getitem__  # the same for " " + word, without building it
+        # Dict lookups all the way down: only text never seen before reaches the regex or BPE.
+        piece_ids, after_space = self._pieces.__getitem__, self._after_space.__getitem__
         for segment, is_special in split_on_special(text, self._special):
             if is_special:
                 ids.append(self.special_ids[segment])
             elif (words := split_at_spaces(segment)) is not None:  # most English text
-                ids.extend(lookup(words[0]))
+                ids.extend(self._chunks[words[0]])
                 ids.extend(chain.from_iterable(map(after_space, islice(words, 1, None))))
             else:
-                ids.extend(chain.from_iterable(map(lookup, split_pieces(segment))))
+                ids.extend(chain.from_iterable(map(piece_ids, split_pieces(segment))))
         return ids
 
     def encode_iterable(self, iterable: Iterable[str]) -> Iterator[int]:
@@ -108,10 +111,7 @@ class Tokenizer:
 
     def _encode_chunk(self, chunk: str) -> tuple[int, ...]:
         """Ids of a chunk of ordinary text: its pieces' ids, each piece looked up in the same cache."""
-        pieces = split_pieces(chunk)
-        if len(pieces) == 1:
-            return self._encode_piece(chunk)
-        return tuple(chain.from_iterable(map(self._cache.__getitem__, pieces)))
+        return tuple(chain.from_iterable(map(self._pieces.__getitem__, split_pieces(chunk))))
 
     def _encode_piece(self, piece: str) -> tuple[int, ...]:
         """Apply merges to one pre-token, lowest rank first (which is the training order).
@@ -193,7 +193,7 @@ class Tokenizer:
                 f"special_tokens={self.special_tokens})")
 
 
-class _PieceCache(dict):
+class _Cache(dict):
     """text -> ids, computed on first use; cleared when full so memory stays bounded."""
 
     def __init__(self, compute, max_size: int):
