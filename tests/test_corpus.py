@@ -11,7 +11,7 @@ from itertools import islice
 
 import pytest
 
-from lmcourse.data import _lexicon, corpus, generate_stories, generate_text, write_corpus
+from lmcourse.data import _lexicon, _stories, corpus, generate_stories, generate_text, write_corpus
 from lmcourse.tokenizer import pretokenize
 
 SEP = "<|endoftext|>"
@@ -240,7 +240,7 @@ def test_verbs_get_past_and_ing_forms(item, forms):
 
 
 def test_a_name_always_has_the_same_pronoun():
-    story, pronouns = corpus._Story(random.Random(0)), {}
+    story, pronouns = _stories._Story(random.Random(0)), {}
     for _ in range(20_000):
         name, pronoun = story.person()
         assert pronouns.setdefault(name, pronoun) == pronoun, name
@@ -252,6 +252,6 @@ def test_grades_and_zipf_ranks():
         ("big", "bigger", "biggest"), ("tiny", "tinier", "tiniest"), ("nice", "nicer", "nicest"),
         ("good", "better", "best"))
     # P(rank >= r) = (1 + r/scale)**-0.5: rank 0 below u = 1 - 1/sqrt(2), then a tail with no end in sight.
-    assert corpus._zipf_rank(0.0, 1.0) == 0 and corpus._zipf_rank(0.29, 1.0) == 0
-    assert corpus._zipf_rank(0.3, 1.0) == 1 and corpus._zipf_rank(0.9375, 1.0) == 255  # 16**2 - 1
-    assert corpus._zipf_rank(1 - 2**-40, 1.0) == corpus._MAX_RANK
+    assert _stories._zipf_rank(0.0, 1.0) == 0 and _stories._zipf_rank(0.29, 1.0) == 0
+    assert _stories._zipf_rank(0.3, 1.0) == 1 and _stories._zipf_rank(0.9375, 1.0) == 255  # 16**2 - 1
+    assert _stories._zipf_rank(1 - 2**-40, 1.0) == _stories._MAX_RANK
