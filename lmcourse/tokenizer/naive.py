@@ -39,18 +39,26 @@ def merge_pieces(pieces: list[bytes], pair: tuple[bytes, bytes]) -> list[bytes]:
     return out
 
 
-def bpe_steps(text: str, num_merges: int, special_tokens: Sequence[str] = ()) -> list[MergeStep]:
-    """Train BPE on `text` for up to `num_merges` merges, recording every step."""
+def byte_words(text: str, special_tokens: Sequence[str] = ()) -> tuple[list[list[bytes]], list[bool]]:
+    """Where training starts: each pre-token as a list of single bytes, and whether it may be merged.
+
+    A special token stays one unmergeable piece.
+    """
     if not isinstance(text, str):
         raise TypeError(f"text: expected str, got {type(text).__name__}")
-    if not isinstance(num_merges, int) or num_merges < 0:
-        raise ValueError(f"num_merges: expected a non-negative int, got {num_merges!r}")
     specials = set(special_tokens)
-    # Every pre-token becomes a list of single bytes; a special token stays one unmergeable piece.
     pieces = pretokenize(text, special_tokens)
     mergeable = [p not in specials for p in pieces]
     words = [[bytes([b]) for b in p.encode("utf-8")] if ok else [p.encode("utf-8")]
              for p, ok in zip(pieces, mergeable)]
+    return words, mergeable
+
+
+def bpe_steps(text: str, num_merges: int, special_tokens: Sequence[str] = ()) -> list[MergeStep]:
+    """Train BPE on `text` for up to `num_merges` merges, recording every step."""
+    if not isinstance(num_merges, int) or num_merges < 0:
+        raise ValueError(f"num_merges: expected a non-negative int, got {num_merges!r}")
+    words, mergeable = byte_words(text, special_tokens)
     steps = []
     for _ in range(num_merges):
         counts = Counter()

@@ -1,15 +1,17 @@
 """A widget that steps through BPE training on text the reader types.
 
 For step k it shows the pair counts before the merge (most frequent first), the pair chosen and the
-text as tokens after it. `describe_step` builds that view as HTML and is what the tests check; the
-widget only recomputes `bpe_steps` when the text changes and re-renders when the slider moves.
+text as tokens after it; step 0 is the text as bytes. `describe_step` builds that view as HTML and
+is what the tests check. The widget renders every step once, when the text changes, into a `Stack`
+whose visible page is linked to the slider in the browser (`jslink`), so the slider also works in
+the static book, where no Python kernel is running; typing new text needs a live notebook.
 """
 
 from __future__ import annotations
 
 import html
 
-from lmcourse.tokenizer.naive import MergeStep, bpe_steps
+from lmcourse.tokenizer.naive import MergeStep, bpe_steps, byte_words
 
 
 def _show(token: bytes) -> str:
@@ -21,10 +23,21 @@ def _show(token: bytes) -> str:
     return text.replace(" ", "␣").replace("\n", "↵")
 
 
+def _token_line(tokens: list[bytes]) -> str:
+    return " ".join(f"<code style='background:#eef;margin:1px'>{html.escape(_show(t))}</code>" for t in tokens)
+
+
+def describe_start(text: str, special_tokens=()) -> str:
+    """HTML for step 0: the text as the byte tokens training starts from."""
+    words, _ = byte_words(text, special_tokens)
+    tokens = [t for w in words for t in w]
+    return f"<p><b>Step 0</b>: the text as {len(tokens)} byte tokens</p><p>{_token_line(tokens)}</p>"
+
+
 def describe_step(steps: list[MergeStep], k: int, top: int = 8) -> str:
     """HTML for step `k` (1-based) of `steps`: the top pair counts, the merge, the tokens after it."""
     if not steps:
-        return "<p>No pair occurs twice or more: nothing to merge. Type a longer text.</p>"
+        return "<p>No adjacent pair left to merge: type a longer text.</p>"
     if not 1 <= k <= len(steps):
         raise ValueError(f"k={k} is outside the steps 1..{len(steps)}")
     step = steps[k - 1]
@@ -36,36 +49,34 @@ def describe_step(steps: list[MergeStep], k: int, top: int = 8) -> str:
         f"<td style='text-align:right'>{count}</td></tr>"
         for pair, count in ranked
     )
-    tokens = " ".join(f"<code style='background:#eef;margin:1px'>{html.escape(_show(t))}</code>" for t in step.tokens)
     return (
         f"<p><b>Step {k}</b>: merge <code>{html.escape(_show(step.merge[0]))}</code> + "
         f"<code>{html.escape(_show(step.merge[1]))}</code> → new token "
         f"<code>{html.escape(_show(step.new_token))}</code> (id {255 + k})</p>"
         f"<table><tr><th>pair</th><th>count</th></tr>{rows}</table>"
-        f"<p>{len(step.tokens)} tokens after this merge:</p><p>{tokens}</p>"
+        f"<p>{len(step.tokens)} tokens after this merge:</p><p>{_token_line(step.tokens)}</p>"
     )
 
 
 def bpe_merge_explorer(text: str = "low lower lowest newer newest wider widest", num_merges: int = 12,
                        special_tokens=()):
-    """A Textarea, a step slider and the step's view."""
+    """A Textarea, a step slider and a Stack holding every step's view (step 0: the bytes)."""
     import ipywidgets as widgets
 
     box = widgets.Textarea(value=text, description="text", layout=widgets.Layout(width="95%", height="5em"))
-    slider = widgets.IntSlider(value=1, min=1, max=1, description="step", continuous_update=True)
-    view = widgets.HTML()
-    state = {"steps": []}
+    slider = widgets.IntSlider(value=1, min=0, max=1, description="step")
+    pages = widgets.Stack()
+    widgets.jslink((slider, "value"), (pages, "selected_index"))  # runs in the browser, no kernel needed
 
     def retrain(_=None):
-        state["steps"] = bpe_steps(box.value, num_merges, special_tokens)
-        slider.max = max(len(state["steps"]), 1)
-        slider.value = min(slider.value, slider.max)
-        rerender()
-
-    def rerender(_=None):
-        view.value = describe_step(state["steps"], slider.value) if state["steps"] else describe_step([], 1)
+        steps = bpe_steps(box.value, num_merges, special_tokens)
+        views = [describe_start(box.value, special_tokens)] + [describe_step(steps, k) for k in range(1, len(steps) + 1)]
+        pages.selected_index = None  # the old index may not exist among the new pages
+        pages.children = [widgets.HTML(v) for v in views]
+        slider.max = len(steps)
+        slider.value = min(max(slider.value, 1), slider.max) if steps else 0
+        pages.selected_index = slider.value
 
     box.observe(retrain, names="value")
-    slider.observe(rerender, names="value")
     retrain()
-    return widgets.VBox([box, slider, view])
+    return widgets.VBox([box, slider, pages])
