@@ -4,6 +4,6 @@ Widgets stay thin: the arithmetic lives in the component (e.g. `lmcourse.tokeniz
 the widget binds controls to it, so every number it shows is testable without a browser.
 """
 
-from lmcourse.widgets.bpe_merges import bpe_merge_explorer, describe_start, describe_step
+from lmcourse.widgets.bpe_merges import bpe_merge_explorer, describe_start, describe_step, show_token
 
-__all__ = ["bpe_merge_explorer", "describe_start", "describe_step"]
+__all__ = ["bpe_merge_explorer", "describe_start", "describe_step", "show_token"]

@@ -14,7 +14,7 @@ import html
 from lmcourse.tokenizer.naive import MergeStep, bpe_steps, byte_words
 
 
-def _show(token: bytes) -> str:
+def show_token(token: bytes) -> str:
     """A token as readable text: spaces as '␣', newlines as '↵', invalid UTF-8 as byte escapes."""
     try:
         text = token.decode("utf-8")
@@ -24,7 +24,7 @@ def _show(token: bytes) -> str:
 
 
 def _token_line(tokens: list[bytes]) -> str:
-    return " ".join(f"<code style='background:#eef;margin:1px'>{html.escape(_show(t))}</code>" for t in tokens)
+    return " ".join(f"<code style='background:#eef;margin:1px'>{html.escape(show_token(t))}</code>" for t in tokens)
 
 
 def describe_start(text: str, special_tokens=()) -> str:
@@ -45,14 +45,14 @@ def describe_step(steps: list[MergeStep], k: int, top: int = 8) -> str:
     ranked = sorted(step.pair_counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:top]
     rows = "".join(
         f"<tr{bold if pair == step.merge else ''}>"
-        f"<td><code>{html.escape(_show(pair[0]))}</code> + <code>{html.escape(_show(pair[1]))}</code></td>"
+        f"<td><code>{html.escape(show_token(pair[0]))}</code> + <code>{html.escape(show_token(pair[1]))}</code></td>"
         f"<td style='text-align:right'>{count}</td></tr>"
         for pair, count in ranked
     )
     return (
-        f"<p><b>Step {k}</b>: merge <code>{html.escape(_show(step.merge[0]))}</code> + "
-        f"<code>{html.escape(_show(step.merge[1]))}</code> → new token "
-        f"<code>{html.escape(_show(step.new_token))}</code> (id {255 + k})</p>"
+        f"<p><b>Step {k}</b>: merge <code>{html.escape(show_token(step.merge[0]))}</code> + "
+        f"<code>{html.escape(show_token(step.merge[1]))}</code> → new token "
+        f"<code>{html.escape(show_token(step.new_token))}</code> (id {255 + k})</p>"
         f"<table><tr><th>pair</th><th>count</th></tr>{rows}</table>"
         f"<p>{len(step.tokens)} tokens after this merge:</p><p>{_token_line(step.tokens)}</p>"
     )
