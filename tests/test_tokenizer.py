@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from lmcourse.tokenizer import (ByteTokenizer, CharacterTokenizer, Tokenizer, WordTokenizer, bpe_steps,
                                 naive_train_bpe, pretokenize, train_bpe)
 from lmcourse.tokenizer.pretokenize import (GPT2_SPLIT, GPT2_SPLIT_PATTERN, file_chunk_boundaries,
-                                            iter_safe_chunks, split_at_spaces, split_pieces)
+                                            iter_file_text, iter_safe_chunks, split_at_spaces, split_pieces)
 from lmcourse.tokenizer.train import count_file_pretokens
 from lmcourse.tokenizer.vocab import unicode_to_bytes
 
@@ -114,6 +114,15 @@ def test_parallel_counts_equal_serial_counts(tmp_path):
     serial = count_file_pretokens(path, [EOT], num_workers=1)
     parallel = count_file_pretokens(path, [EOT], num_workers=2)
     assert serial == parallel
+
+
+def test_file_reads_never_split_a_character(tmp_path):
+    text = "aé🙂中b" * 50
+    path = tmp_path / "u.txt"
+    path.write_text(text, encoding="utf-8")
+    for read_bytes in (1, 2, 3, 5):
+        parts = list(iter_file_text(path, read_bytes=read_bytes))
+        assert "".join(parts) == text and "\ufffd" not in "".join(parts)
 
 
 @pytest.mark.parametrize("vocab_size, specials, error", [
