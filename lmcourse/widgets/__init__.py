@@ -7,3 +7,7 @@ the widget binds controls to it, so every number it shows is testable without a 
 from lmcourse.widgets.bpe_merges import bpe_merge_explorer, describe_start, describe_step, show_token
 
 __all__ = ["bpe_merge_explorer", "describe_start", "describe_step", "show_token"]
+
+from lmcourse.widgets.memory import memory_bar_html, memory_widget, training_time_html  # noqa: E402
+
+__all__ += ["memory_bar_html", "memory_widget", "training_time_html"]

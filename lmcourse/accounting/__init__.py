@@ -1,0 +1,31 @@
+"""Resource accounting: parameters, FLOPs, memory and time for a model, with no torch needed.
+
+Everything here is plain arithmetic over a `TransformerConfig` (or plain numbers), so a reader can
+size a 70B model on a laptop, a widget can recompute on every slider move, and the tests can check
+each figure against a real `lmcourse.nn.TransformerLM` measured by PyTorch.
+
+- `params`: parameters per component (`count_parameters`).
+- `flops`: forward / training FLOPs, 6ND, MFU and training days.
+- `memory`: bytes of parameters, gradients, optimizer state and activations per precision policy.
+- `hardware`: GPUs' memory, peak FLOP/s per dtype and bandwidth (`GPUS`).
+- `presets`: published models' and the course's configurations (`PRESETS`).
+"""
+
+from lmcourse.accounting.flops import (flops_breakdown, forward_flops_per_token, matmul_flops, mfu, training_days,
+                                       training_flops, training_flops_per_token)
+from lmcourse.accounting.hardware import GPU, GPUS, get_gpu
+from lmcourse.accounting.memory import (BYTES_PER_DTYPE, OPTIMIZER_STATES, PRECISIONS, MemoryBreakdown,
+                                        PrecisionPolicy, activation_breakdown, activation_bytes, deep_linear_memory,
+                                        model_state_bytes, training_memory)
+from lmcourse.accounting.params import ParamCount, count_parameters
+from lmcourse.accounting.presets import PRESETS, REAL_MODELS, architecture_table
+
+__all__ = [
+    "ParamCount", "count_parameters",
+    "matmul_flops", "flops_breakdown", "forward_flops_per_token", "training_flops_per_token", "training_flops",
+    "mfu", "training_days",
+    "BYTES_PER_DTYPE", "PrecisionPolicy", "PRECISIONS", "OPTIMIZER_STATES", "MemoryBreakdown",
+    "model_state_bytes", "activation_breakdown", "activation_bytes", "training_memory", "deep_linear_memory",
+    "GPU", "GPUS", "get_gpu",
+    "PRESETS", "REAL_MODELS", "architecture_table",
+]
