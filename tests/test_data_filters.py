@@ -331,3 +331,9 @@ def test_dsir_pieces():
     assert hashed_kl(["a b c"], ["a b c"]) == 0.0
     with pytest.raises(ValueError, match="non-empty"):
         dsir_resample([], ["a"], 1)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_normalize_text_ascii_fast_path_equals_the_general_path(text):
+    general = normalize_whitespace(remove_punctuation(strip_accents(text.lower())))
+    assert normalize_text(text) == general

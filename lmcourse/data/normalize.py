@@ -34,6 +34,8 @@ _PUNCT = str.maketrans({
 # Zero-width characters split or join words invisibly; they count as nothing, not as spaces.
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
+# remove_punctuation for pure-ASCII text as one str.translate: the ASCII characters of Unicode category P*.
+_ASCII_PUNCT_TO_SPACE = str.maketrans({chr(i): " " for i in range(128) if unicodedata.category(chr(i)).startswith("P")})
 _WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 
 
@@ -93,6 +95,8 @@ def normalize_text(text: str) -> str:
     the accent stripping then removes.
     """
     _check_text("normalize_text", text)
+    if text.isascii():  # most web text: no accents or zero-width characters, so one translate and a split do it
+        return " ".join(text.lower().translate(_ASCII_PUNCT_TO_SPACE).split())
     return normalize_whitespace(remove_punctuation(strip_accents(text.lower())))
 
 
