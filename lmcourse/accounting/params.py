@@ -42,7 +42,10 @@ class ParamCount:
     def non_embedding(self) -> int:
         """Total without the token and position tables: the N of Kaplan et al. (2020) scaling laws.
 
-        The lm_head stays in: unlike a table lookup it is a matmul every token pays for.
+        An untied lm_head stays in: unlike a table lookup it is a matmul every token pays for. A tied
+        one is the token table itself, so it goes with the embeddings, and 6 * non_embedding then
+        misses the output matmul (for GPT-2 small, a third of the FLOPs): use
+        `forward_flops_per_token` for FLOPs, not this count.
         """
         return self.total - self.embeddings - self.position
 

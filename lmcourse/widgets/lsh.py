@@ -1,0 +1,179 @@
+"""A widget for the LSH S-curve: how bands b and rows r decide which pairs MinHash dedup compares.
+
+Two sliders pick b and r; the panel plots P(candidate) = 1 - (1 - s^r)^b against the Jaccard
+similarity s (`lmcourse.data.lsh.lsh_candidate_probability`), marks the threshold (1/b)^(1/r), and
+overlays as points the share of generated set pairs that real MinHash signatures made candidates
+(`lmcourse.data.lsh.empirical_candidate_rate`). A dashed line marks the similarity the dedup run
+verifies at (`jaccard_threshold`), and the caption gives the chance that a pair right at it is found.
+
+The arithmetic is in `scurve_points`; `scurve_svg` and `scurve_panel_html` draw one panel as plain
+SVG/HTML (no JavaScript, no matplotlib), which is what the tests check. The widget renders every
+(b, r) panel of a small grid once, into nested `Stack`s whose visible pages are linked to the two
+sliders in the browser (`jslink`), so both sliders also work in the static book. The empirical
+points cost a few MinHash runs per panel, so they are cached per (b, r) (`empirical_points`).
+
+Leaves out: choosing b and r automatically (see exercise 1 of chapter 14) and values of b and r
+outside the grid the widget was built with.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from typing import NamedTuple
+
+import numpy as np
+
+from lmcourse.data.lsh import empirical_candidate_rate, lsh_candidate_probability, lsh_threshold
+
+__all__ = ["SCurve", "scurve_points", "empirical_points", "scurve_svg", "scurve_panel_html",
+           "lsh_scurve_widget", "BAND_CHOICES", "ROW_CHOICES"]
+
+BAND_CHOICES = (1, 2, 4, 8, 16, 32)
+ROW_CHOICES = (1, 2, 3, 4, 5, 6, 8, 10)
+EMPIRICAL_SIMILARITIES = tuple(np.round(np.linspace(0, 1, 11), 2).tolist())
+
+# Panel geometry (SVG user units): the plot area and the margins around it for ticks and labels.
+_WIDTH, _HEIGHT = 460, 290
+_LEFT, _RIGHT, _TOP, _BOTTOM = 52, 16, 14, 42
+
+
+class SCurve(NamedTuple):
+    """The S-curve of b bands of r rows, sampled at `similarity`; `threshold` = (1/b)^(1/r)."""
+    num_bands: int
+    rows: int
+    similarity: np.ndarray  # (num_points,) in [0, 1]
+    probability: np.ndarray  # (num_points,) P(candidate) at each similarity
+    threshold: float
+
+
+def scurve_points(num_bands: int, rows: int, num_points: int = 101) -> SCurve:
+    """The S-curve 1 - (1 - s^rows)^num_bands at `num_points` evenly spaced similarities in [0, 1]."""
+    if not isinstance(num_points, int) or isinstance(num_points, bool) or num_points < 2:
+        raise ValueError(f"scurve_points: num_points={num_points!r}; expected an int >= 2")
+    s = np.linspace(0.0, 1.0, num_points)
+    return SCurve(num_bands, rows, s, lsh_candidate_probability(s, num_bands, rows), lsh_threshold(num_bands, rows))
+
+
+@functools.lru_cache(maxsize=None)
+def empirical_points(num_bands: int, rows: int, *, similarities: tuple[float, ...] = EMPIRICAL_SIMILARITIES,
+                     num_pairs: int = 100, set_size: int = 100, seed: int = 0) -> tuple[tuple[float, ...], ...]:
+    """((similarity, candidate rate), ...) measured with real MinHash signatures; cached per arguments
+    (a tuple of tuples, so a cached result cannot be changed by its caller)."""
+    exact, rates = empirical_candidate_rate(list(similarities), num_bands, rows, num_pairs=num_pairs,
+                                            set_size=set_size, seed=seed)
+    return tuple(zip(exact.tolist(), rates.tolist()))
+
+
+def _x(s: float) -> float:
+    return _LEFT + s * (_WIDTH - _LEFT - _RIGHT)
+
+
+def _y(p: float) -> float:
+    return _TOP + (1.0 - p) * (_HEIGHT - _TOP - _BOTTOM)
+
+
+def _vertical(s: float, color: str, dash: str, label: str, anchor: str, height: float) -> str:
+    """A vertical line at similarity s, labelled at `height` (in probability units) on the `anchor` side."""
+    dx = -4 if anchor == "end" else 4
+    return (f"<line x1='{_x(s):.1f}' y1='{_y(0):.1f}' x2='{_x(s):.1f}' y2='{_y(1):.1f}' stroke='{color}' "
+            f"stroke-width='1.5' stroke-dasharray='{dash}'/>"
+            f"<text x='{_x(s) + dx:.1f}' y='{_y(height):.1f}' font-size='11' fill='{color}' "
+            f"text-anchor='{anchor}'>{html.escape(label)}</text>")
+
+
+def scurve_svg(curve: SCurve, empirical=None, jaccard_threshold: float | None = None) -> str:
+    """One panel as an inline SVG: axes, the curve, the threshold line, the empirical points (pairs
+    (similarity, rate)) if given, and a dashed line at `jaccard_threshold` if given."""
+    ticks = [i / 5 for i in range(6)]
+    grid = "".join(
+        f"<line x1='{_x(0):.1f}' y1='{_y(t):.1f}' x2='{_x(1):.1f}' y2='{_y(t):.1f}' stroke='#e4e4e4'/>"
+        f"<text x='{_x(0) - 6:.1f}' y='{_y(t) + 4:.1f}' font-size='11' text-anchor='end'>{t:.1f}</text>"
+        f"<text x='{_x(t):.1f}' y='{_y(0) + 16:.1f}' font-size='11' text-anchor='middle'>{t:.1f}</text>"
+        for t in ticks)
+    axes = (f"<rect x='{_x(0):.1f}' y='{_y(1):.1f}' width='{_x(1) - _x(0):.1f}' height='{_y(0) - _y(1):.1f}' "
+            f"fill='none' stroke='#888'/>"
+            f"<text x='{(_x(0) + _x(1)) / 2:.1f}' y='{_HEIGHT - 6}' font-size='12' text-anchor='middle'>"
+            f"Jaccard similarity s</text>"
+            f"<text transform='translate(14 {(_y(0) + _y(1)) / 2:.1f}) rotate(-90)' font-size='12' "
+            f"text-anchor='middle'>P(candidate pair)</text>")
+    path = " ".join(f"{_x(s):.1f},{_y(p):.1f}" for s, p in zip(curve.similarity, curve.probability))
+    line = f"<polyline points='{path}' fill='none' stroke='#4c78a8' stroke-width='2'/>"
+    # Labels go where the curve is not: above it left of a high threshold, below it right of a low one;
+    # the two labels sit at different heights so that they never write over each other.
+    high = curve.threshold > 0.5
+    marks = _vertical(curve.threshold, "#e45756", "none", f"(1/b)^(1/r) = {curve.threshold:.2f}",
+                      "end" if high else "start", 0.93 if high else 0.04)
+    if jaccard_threshold is not None:
+        marks += _vertical(jaccard_threshold, "#54a24b", "5 3", f"verify at {jaccard_threshold:g}",
+                           "start" if high else "end", 0.04 if high else 0.12)
+    dots = "".join(f"<circle cx='{_x(s):.1f}' cy='{_y(p):.1f}' r='3.5' fill='#f58518' stroke='#333' "
+                   f"stroke-width='0.6'/>" for s, p in (empirical or ()))
+    title = f"LSH S-curve for b = {curve.num_bands} bands of r = {curve.rows} rows"
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {_WIDTH} {_HEIGHT}' width='{_WIDTH}' "
+            f"height='{_HEIGHT}' role='img' font-family='sans-serif'><title>{title}</title>"
+            f"{grid}{axes}{marks}{line}{dots}</svg>")
+
+
+def scurve_panel_html(num_bands: int, rows: int, *, jaccard_threshold: float = 0.8, empirical: bool = True,
+                      num_pairs: int = 100) -> str:
+    """The panel the widget shows for (b, r): the SVG and a caption with the numbers it plots."""
+    curve = scurve_points(num_bands, rows)
+    points = empirical_points(num_bands, rows, num_pairs=num_pairs) if empirical else None
+    at_threshold = lsh_candidate_probability(jaccard_threshold, num_bands, rows)
+    at_half = lsh_candidate_probability(0.5, num_bands, rows)
+    legend = (f" Orange points: the share of {num_pairs} generated pairs per similarity that real MinHash "
+              f"signatures made candidates." if empirical else "")
+    caption = (f"<p>b = {num_bands} bands &times; r = {rows} rows = <b>{num_bands * rows} hash functions</b>; "
+               f"threshold (1/b)<sup>1/r</sup> = <b>{curve.threshold:.3f}</b>. A pair of similarity "
+               f"{jaccard_threshold:g} becomes a candidate with probability <b>{at_threshold:.3f}</b> "
+               f"(missed: {1 - at_threshold:.3f}); a pair of similarity 0.5 with probability "
+               f"<b>{at_half:.3f}</b>.{legend}</p>")
+    return scurve_svg(curve, points, jaccard_threshold) + caption
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"lsh_scurve_widget: {name}={value!r}; expected one of {tuple(choices)}")
+
+
+def lsh_scurve_widget(num_bands: int = 16, rows: int = 8, *, band_choices=BAND_CHOICES, row_choices=ROW_CHOICES,
+                      jaccard_threshold: float = 0.8, empirical: bool = True, num_pairs: int = 100):
+    """Sliders for b and r over `band_choices` x `row_choices`, and the panel of the chosen pair.
+
+    The VBox has `.sliders` ("bands", "rows") and `.shown()`, the HTML of the visible panel.
+    """
+    import ipywidgets as widgets
+
+    _check_choice("num_bands", num_bands, band_choices)
+    _check_choice("rows", rows, row_choices)
+    bands_slider = widgets.SelectionSlider(options=list(band_choices), value=num_bands, description="bands b")
+    rows_slider = widgets.SelectionSlider(options=list(row_choices), value=rows, description="rows r")
+    by_rows = [widgets.Stack([widgets.HTML(scurve_panel_html(b, r, jaccard_threshold=jaccard_threshold,
+                                                            empirical=empirical, num_pairs=num_pairs))
+                              for r in row_choices], selected_index=rows_slider.index)
+               for b in band_choices]
+    pages = widgets.Stack(by_rows, selected_index=bands_slider.index)
+    # Linked in the browser, so the sliders also page through the panels in the static book ...
+    widgets.jslink((bands_slider, "index"), (pages, "selected_index"))
+    for stack in by_rows:
+        widgets.jslink((rows_slider, "index"), (stack, "selected_index"))
+
+    # ... and in the kernel, so the Python side (and the tests) see the panel the browser shows.
+    def follow_bands(change):
+        pages.selected_index = change["new"]
+
+    def follow_rows(change):
+        for stack in by_rows:
+            stack.selected_index = change["new"]
+
+    bands_slider.observe(follow_bands, names="index")
+    rows_slider.observe(follow_rows, names="index")
+    box = widgets.VBox([widgets.HBox([bands_slider, rows_slider]), pages])
+    box.sliders = {"bands": bands_slider, "rows": rows_slider}
+    def shown() -> str:
+        stack = pages.children[pages.selected_index]
+        return stack.children[stack.selected_index].value
+
+    box.shown = shown
+    return box
