@@ -23,7 +23,7 @@ __all__ = ["BYTES_PER_DTYPE", "PrecisionPolicy", "PRECISIONS", "OPTIMIZER_STATES
            "model_state_bytes", "activation_breakdown", "activation_bytes", "training_memory", "deep_linear_memory"]
 
 BYTES_PER_DTYPE = {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1}
-_FP32, _INDEX, _BOOL = 4, 8, 1  # norms and the loss compute in fp32; token ids are int64; masks bool
+_FP32, _INDEX = 4, 8  # norms and the loss compute in fp32; token ids are int64
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,9 @@ def _layer_activations(config: TransformerConfig, layer: int, batch_size: int, s
       for the weight's gradient, and 1/rms per token;
     - a matmul keeps its input (never its output): the normed x for q/k/v, the attention output for
       output_proj, the FFN input; scaled Q, K and V for the two attention matmuls;
-    - our softmax keeps the masked scores (for the max), exp and the probabilities: three
-      (batch, heads, seq, seq) tensors, the quadratic term, whatever the sliding window (the whole
-      matrix is built, then masked); plus the bool mask per layer;
+    - our softmax (a hand-written autograd.Function) keeps only the probabilities, which the
+      probabilities-times-V matmul shares: one (batch, heads, seq, seq) tensor, the quadratic term,
+      whatever the sliding window (the whole matrix is built, then masked; the mask is not saved);
     - SwiGLU keeps w1 x, sigmoid(w1 x), silu(w1 x), w3 x and their product (5 x d_ff per token);
       GELU (erf form) 4, ReLU 1 (its output, which is also w2's input).
     """
@@ -129,8 +129,7 @@ def _layer_activations(config: TransformerConfig, layer: int, batch_size: int, s
     terms = {
         "norms": num_norms * norm - (n * d * _FP32 if shared_norm_input else 0) + qk_norm,
         "attention": (n * d + 2 * n * kv_dim + n * d) * act  # scaled Q, K, V, the output-proj input
-        + 3 * score_elems * act + 2 * batch_size * heads * seq_len * act  # + max and sum per row
-        + (heads // config.kv_heads) * seq_len * seq_len * _BOOL,
+        + score_elems * act,  # the probabilities
         "sublayer_inputs": sublayer_inputs * n * d * act,
     }
     if config.is_moe_layer(layer):
@@ -178,8 +177,8 @@ def activation_breakdown(config: TransformerConfig, batch_size: int, seq_len: in
     totals["lm_head_and_loss"] = (
         n * (2 * d + 1) * _FP32 + n * d * act  # ln_final, then the lm_head's input
         + (logits * act if config.logit_soft_cap else 0)  # tanh keeps its output
-        # cross_entropy: the fp32 logits (gather keeps its input) and exp(logits - max), the sum, the targets
-        + 2 * logits * _FP32 + n * (_FP32 + _INDEX))
+        # cross_entropy (a hand-written autograd.Function): exp(logits - max), its row sums, log Z, the targets
+        + logits * _FP32 + n * (2 * _FP32 + _INDEX))
     return totals
 
 

@@ -1,0 +1,27 @@
+"""A Transformer language model from tensor primitives, in the CS336 conventions.
+
+- `layers`: Linear, Embedding, RMSNorm, LayerNorm, softmax, silu, gelu, SwiGLU, FeedForward, make_ffn
+- `attention`: RotaryEmbedding, sinusoidal_positions, scaled_dot_product_attention, causal_mask,
+  MultiHeadSelfAttention (GQA/MQA, QK-norm, sliding window)
+- `model`: TransformerBlock, TransformerLM (forward, num_parameters, aux_loss, generate)
+- `losses`: cross_entropy (with z-loss), soft_cap
+- `moe`: MoEFeedForward, the mixture-of-experts feed-forward network
+
+No torch.nn layer, F.softmax, F.cross_entropy or fused attention is used inside the model: the tests
+check each piece against those PyTorch references instead.
+"""
+
+from lmcourse.nn.attention import (MultiHeadSelfAttention, RotaryEmbedding, causal_mask,
+                                   scaled_dot_product_attention, sinusoidal_positions)
+from lmcourse.nn.layers import (Embedding, FeedForward, LayerNorm, Linear, RMSNorm, SwiGLU, gelu, make_ffn,
+                                silu, softmax)
+from lmcourse.nn.losses import cross_entropy, soft_cap
+from lmcourse.nn.model import TransformerBlock, TransformerLM
+from lmcourse.nn.moe import MoEFeedForward
+
+__all__ = [
+    "Linear", "Embedding", "RMSNorm", "LayerNorm", "softmax", "silu", "gelu", "SwiGLU", "FeedForward", "make_ffn",
+    "RotaryEmbedding", "sinusoidal_positions", "scaled_dot_product_attention", "causal_mask",
+    "MultiHeadSelfAttention", "TransformerBlock", "TransformerLM", "cross_entropy", "soft_cap",
+    "MoEFeedForward",
+]
