@@ -49,6 +49,7 @@ class TransformerConfig:
     top_k: int = 2  # experts each token is sent to
     num_shared_experts: int = 0  # experts every token always uses (DeepSeekMoE)
     capacity_factor: float | None = None  # None = no token dropping
+    softmax_after_topk: bool = False  # False: softmax over all experts, keep top_k (Switch, DeepSeek); True: Mixtral
     moe_every: int = 1  # every n-th block is MoE (1 = all); the others keep a dense FFN
 
     def __post_init__(self):

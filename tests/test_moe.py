@@ -260,3 +260,19 @@ def test_upcycle_bad_input():
         upcycle(torch.nn.Linear(4, 4), num_experts=4)
     with pytest.raises(ValueError, match="top_k=3 exceeds"):
         upcycle(SwiGLU(D_MODEL, D_FF), num_experts=2, top_k=3)
+
+
+def test_a_trained_moe_model_can_be_deep_copied_and_configured_mixtral_style():
+    import copy
+
+    from lmcourse.config import TransformerConfig
+    from lmcourse.nn import TransformerLM
+
+    config = TransformerConfig(vocab_size=50, context_length=8, d_model=16, num_layers=1, num_heads=2, d_ff=24,
+                               num_experts=4, top_k=2, softmax_after_topk=True)
+    model = TransformerLM.from_config(config)
+    ids = torch.randint(50, (2, 8))
+    (model(ids).sum() + model.aux_loss()).backward()  # last_stats now holds tensors with a graph
+    clone = copy.deepcopy(model)
+    assert clone.layers[0].ffn.last_stats is None and clone.layers[0].ffn.softmax_after_topk
+    torch.testing.assert_close(clone(ids), model(ids))

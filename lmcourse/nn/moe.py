@@ -102,12 +102,17 @@ class MoEFeedForward(nn.Module):
         self.shared_experts = nn.ModuleList(SwiGLU(d_model, d_ff, **kw) for _ in range(num_shared_experts))
         self.last_stats: MoEStats | None = None
 
+    def __getstate__(self):
+        # last_stats holds the last forward's losses with their autograd graph, which copy.deepcopy and
+        # pickle refuse; it is a by-product of that forward, not part of the layer, so copies start without it.
+        return {**self.__dict__, "last_stats": None}
+
     @classmethod
     def from_config(cls, config, device=None, dtype=None) -> "MoEFeedForward":
-        """The MoE layer a `TransformerConfig` describes (its num_experts, top_k, shared experts, capacity)."""
+        """The MoE layer a `TransformerConfig` describes (experts, top_k, shared experts, capacity, routing order)."""
         return cls(config.d_model, config.d_ff, config.num_experts, top_k=config.top_k,
                    num_shared_experts=config.num_shared_experts, capacity_factor=config.capacity_factor,
-                   device=device, dtype=dtype)
+                   softmax_after_topk=config.softmax_after_topk, device=device, dtype=dtype)
 
     def capacity(self, num_tokens: int) -> int | None:
         """Assignments one expert may take from `num_tokens` tokens (None: unlimited).
