@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-__all__ = ["TransformerConfig"]
+__all__ = ["TransformerConfig", "dataclass_from_dict"]
 
 _CHOICES = {
     "ffn": ("swiglu", "gelu", "relu"),
@@ -113,14 +113,19 @@ class TransformerConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TransformerConfig":
-        """Build from a dict (e.g. JSON); unknown keys are an error naming them, not silently dropped."""
-        if not isinstance(d, dict):
-            raise TypeError(f"TransformerConfig.from_dict: expected a dict, got {type(d).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"TransformerConfig: unknown field(s) {unknown}; known fields are {sorted(known)}")
-        return cls(**d)
+        return dataclass_from_dict(cls, d)
+
+
+def dataclass_from_dict(cls, d: dict):
+    """`cls(**d)` for a config dataclass read from JSON; unknown keys are an error naming them, not
+    silently dropped (a typo such as "num_head" would otherwise train the default)."""
+    if not isinstance(d, dict):
+        raise TypeError(f"{cls.__name__}.from_dict: expected a dict, got {type(d).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown field(s) {unknown}; known fields are {sorted(known)}")
+    return cls(**d)
 
 
 def _positive_int(name, value):

@@ -27,6 +27,7 @@ import torch
 
 import lmcourse
 from lmcourse.accounting import mfu, training_flops_per_token
+from lmcourse.config import dataclass_from_dict
 from lmcourse.nn import cross_entropy
 from lmcourse.train.checkpoint import restore_rng_state, save_checkpoint
 from lmcourse.train.data import get_batch
@@ -107,14 +108,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        """Build from a dict (e.g. JSON); unknown keys are an error naming them."""
-        if not isinstance(d, dict):
-            raise TypeError(f"TrainConfig.from_dict: expected a dict, got {type(d).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"TrainConfig: unknown field(s) {unknown}; known fields are {sorted(known)}")
-        return cls(**d)
+        return dataclass_from_dict(cls, d)
 
 
 def _is_int(value, minimum: int) -> bool:
