@@ -1,7 +1,9 @@
 """lmcourse: every component of the course, implemented for real and small enough to read.
 
-Subpackages follow the parts of the course: `tokenizer`, `data`, `widgets` (and, as the book grows,
-`nn`, `train`, `accounting`, `kernels`, `parallel`, `scaling`, `inference`, `align`).
+Subpackages follow the parts of the course: `tokenizer`, `nn` (the Transformer LM and MoE), `train`,
+`accounting` (parameters, FLOPs, memory; no torch), `data` (corpora, web extraction, filters, dedup),
+`widgets`; `kernels`, `parallel`, `scaling`, `inference` and `align` come with their chapters.
+`config.TransformerConfig` is the one description of a model that `nn`, `accounting` and `train` share.
 This top-level module only holds what every chapter needs: the device choice and quiet progress bars.
 """
 
