@@ -6,5 +6,7 @@
 - `grpo`: group-normalized rewards, REINFORCE with and without a baseline, the GRPO clipped loss,
   KL estimators and the length-normalization choices (per-sequence mean vs Dr. GRPO's constant).
 - `rewards`: exact-answer and format rewards (think/answer tags) and a math answer normalizer.
+- `rlvr`: a verifiable task the package generates (adding small numbers), rollouts, and a GRPO loop
+  whose reward rises within seconds on a CPU.
 Import the modules directly (`from lmcourse.align.grpo import ...`).
 """
