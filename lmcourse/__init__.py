@@ -13,7 +13,7 @@ import os
 
 __version__ = "0.1.0"
 
-__all__ = ["device", "progress", "__version__"]
+__all__ = ["device", "progress", "attempt_or_solution", "__version__"]
 
 
 def device(prefer: str | None = None):
@@ -44,3 +44,13 @@ def progress(iterable=None, **kwargs):
     kwargs["disable"] = bool(kwargs.get("disable")) or quiet
     kwargs.setdefault("leave", False)
     return tqdm(iterable, **kwargs)
+
+
+def attempt_or_solution(attempt, solution, *args):
+    """Call the reader's attempt at an exercise; fall back to the reference solution while the attempt
+    still raises NotImplementedError. Every chapter's self-check cells go through this, so the book
+    runs top to bottom before the reader has written anything and checks their answer once they have."""
+    try:
+        return attempt(*args)
+    except NotImplementedError:
+        return solution(*args)

@@ -276,3 +276,16 @@ def test_config_type_is_checked():
 def test_accounting_never_imports_torch():
     code = "import sys, lmcourse.accounting, lmcourse.widgets.memory; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("num_kv_heads", [None, 2, 1])
+def test_kv_cache_bytes_per_token_match_the_projections_of_a_real_model(num_kv_heads):
+    config = TransformerConfig(vocab_size=50, context_length=16, d_model=32, num_layers=3, num_heads=4,
+                               num_kv_heads=num_kv_heads, d_ff=64)
+    model = TransformerLM.from_config(config)
+    # what a cache stores per token: the outputs of every layer's k_proj and v_proj, here in bf16
+    per_token = sum(layer.attn.k_proj.weight.shape[0] + layer.attn.v_proj.weight.shape[0] for layer in model.layers)
+    assert A.kv_cache_bytes_per_token(config) == per_token * torch.finfo(torch.bfloat16).bits // 8
+    assert A.kv_cache_bytes_per_token(config, "fp32") == 2 * A.kv_cache_bytes_per_token(config)
+    with pytest.raises(ValueError, match="dtype"):
+        A.kv_cache_bytes_per_token(config, "int3")

@@ -16,7 +16,7 @@ from lmcourse.accounting.flops import (flops_breakdown, forward_flops_per_token,
 from lmcourse.accounting.hardware import GPU, GPUS, get_gpu
 from lmcourse.accounting.memory import (BYTES_PER_DTYPE, OPTIMIZER_STATES, PRECISIONS, MemoryBreakdown,
                                         PrecisionPolicy, activation_breakdown, activation_bytes, deep_linear_memory,
-                                        model_state_bytes, training_memory)
+                                        kv_cache_bytes_per_token, model_state_bytes, training_memory)
 from lmcourse.accounting.params import ParamCount, count_parameters
 from lmcourse.accounting.presets import PRESETS, REAL_MODELS, architecture_table
 
@@ -26,6 +26,7 @@ __all__ = [
     "mfu", "training_days",
     "BYTES_PER_DTYPE", "PrecisionPolicy", "PRECISIONS", "OPTIMIZER_STATES", "MemoryBreakdown",
     "model_state_bytes", "activation_breakdown", "activation_bytes", "training_memory", "deep_linear_memory",
+    "kv_cache_bytes_per_token",
     "GPU", "GPUS", "get_gpu",
     "PRESETS", "REAL_MODELS", "architecture_table",
 ]

@@ -20,7 +20,8 @@ from lmcourse.accounting.params import check_choice, check_config, check_positiv
 from lmcourse.config import TransformerConfig
 
 __all__ = ["BYTES_PER_DTYPE", "PrecisionPolicy", "PRECISIONS", "OPTIMIZER_STATES", "MemoryBreakdown",
-           "model_state_bytes", "activation_breakdown", "activation_bytes", "training_memory", "deep_linear_memory"]
+           "model_state_bytes", "activation_breakdown", "activation_bytes", "training_memory", "deep_linear_memory",
+           "kv_cache_bytes_per_token"]
 
 BYTES_PER_DTYPE = {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1}
 _FP32, _INDEX = 4, 8  # norms and the loss compute in fp32; token ids are int64
@@ -211,3 +212,12 @@ def deep_linear_memory(d: int, num_layers: int, batch_size: int, bytes_per_value
     return MemoryBreakdown(parameters=num_params * bytes_per_value, gradients=num_params * bytes_per_value,
                            optimizer_state=num_params * bytes_per_value,
                            activations=batch_size * d * num_layers * bytes_per_value)
+
+
+def kv_cache_bytes_per_token(config: TransformerConfig, dtype: str = "bf16") -> int:
+    """Bytes an inference KV cache holds per token: a key and a value vector for every KV head of
+    every layer, 2 * num_layers * kv_heads * head_dim values. GQA divides it by num_heads / kv_heads,
+    MQA by num_heads: the point of both."""
+    check_config(config)
+    check_choice("dtype", dtype, BYTES_PER_DTYPE)
+    return 2 * config.num_layers * config.kv_heads * config.head_dim * BYTES_PER_DTYPE[dtype]

@@ -14,12 +14,10 @@ one of the similar single-byte encodings.
 
 `extract_text_from_html_bytes` then runs Resiliparse's `extract_plain_text`, which drops scripts, styles
 and hidden elements and keeps block structure as newlines; `main_content=True` also drops navigation,
-footers and other boilerplate by Resiliparse's heuristics. Resiliparse rather than trafilatura: on the
-pages of `webgen` both recover all of the main text and none of the boilerplate in main-content mode, but
-Resiliparse (a C++ HTML parser, Lexbor, underneath) did about 3,500 pages/s against trafilatura's 190-260
-on one core (Resiliparse 2.0.1, trafilatura 2.3.1), has one dependency (FastWARC) where trafilatura pulls
-in lxml, jusText, htmldate, dateparser and more (2.3.1 did not even import with lxml 6 until
-lxml_html_clean was added), and is what the CS336 assignment uses.
+footers and other boilerplate by Resiliparse's heuristics. Resiliparse rather than trafilatura: it parses
+with a C++ HTML engine (Lexbor) rather than Python heuristics over lxml, has one dependency (FastWARC)
+where trafilatura pulls in lxml, jusText, htmldate, dateparser and more (2.3.1 did not even import
+with lxml 6 until lxml_html_clean was added), and is what the CS336 assignment uses.
 
 Bad input: a non-bytes argument raises TypeError; empty input, binary data (NUL or control bytes that no
 text encoding has, such as an image or a gzip stream) and pages with no visible text give None.
