@@ -15,3 +15,7 @@ __all__ += ["memory_bar_html", "memory_widget", "training_time_html"]
 from lmcourse.widgets.lsh import lsh_scurve_widget, scurve_panel_html, scurve_points, scurve_svg  # noqa: E402
 
 __all__ += ["lsh_scurve_widget", "scurve_panel_html", "scurve_points", "scurve_svg"]
+
+from lmcourse.widgets.roofline import operation_cost, roofline_panel_html, roofline_svg, roofline_widget  # noqa: E402
+
+__all__ += ["operation_cost", "roofline_panel_html", "roofline_svg", "roofline_widget"]

@@ -1,0 +1,102 @@
+"""The one place where the package imports Triton, and the input checks every kernel shares.
+
+Without a CUDA device, Triton kernels can still run through Triton's *interpreter*, which executes
+each program instance with NumPy on the CPU: slow, but exact enough to test the kernels. Triton 3.x
+reads ``TRITON_INTERPRET`` whenever a function is decorated with ``@triton.jit``, and Triton's own
+library functions (``tl.max``, ``tl.sum``, ``tl.cdiv``, ...) are decorated at ``import triton``.
+So the variable must be set before the *first* ``import triton`` of the process: a kernel
+interpreted on top of a compiled-mode ``tl.max`` fails inside the launch. Every Triton module of
+``lmcourse.kernels`` does ``from lmcourse.kernels._triton import triton, tl`` first, which sets it
+when CUDA is unavailable; if Triton was already imported without it, ``check_tensor(...,
+device="triton")`` (called before every launch) raises a ``RuntimeError`` that says what to do.
+A user who sets ``TRITON_INTERPRET`` themselves keeps their choice (``setdefault``).
+
+``check_tensor`` validates a kernel's inputs (type, dtype, number of dimensions, device,
+contiguity) so that bad input fails with a clear ``TypeError``/``ValueError`` before any launch.
+Left out: autotuning and GPU capability checks (the kernels pick fixed, documented block sizes).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import torch
+
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
+import triton  # noqa: E402  (must follow the environment choice above)
+import triton.language as tl  # noqa: E402
+from triton.runtime.interpreter import InterpretedFunction  # noqa: E402
+
+__all__ = ["triton", "tl", "INTERPRETED", "check_tensor", "launch_device_ok", "num_warps_for"]
+
+# True when kernels run on the CPU through the interpreter rather than compiled for a GPU.
+INTERPRETED: bool = bool(triton.knobs.runtime.interpret)
+# Whether Triton's library functions match that mode (see the module docstring).
+_LIBRARY_MATCHES = isinstance(tl.max, InterpretedFunction) == INTERPRETED
+
+
+def num_warps_for(block: int) -> int:
+    """Warps for a program that holds ``block`` elements of a row: at most 32 elements per thread, so
+    wide rows do not spill registers (as in Triton's fused-softmax tutorial)."""
+    return 4 if block <= 1024 else 8 if block <= 4096 else 16
+
+
+def launch_device_ok(device: torch.device) -> bool:
+    """Whether a Triton kernel can run on tensors that live on ``device`` in this process."""
+    if device.type == "cuda":
+        return not INTERPRETED or torch.cuda.is_available()
+    return device.type == "cpu" and INTERPRETED
+
+
+def check_tensor(
+    name: str,
+    t: object,
+    *,
+    dtypes: Iterable[torch.dtype] | None = None,
+    ndim: int | Iterable[int] | None = None,
+    device: torch.device | str | None = None,
+    contiguous: bool = False,
+) -> torch.Tensor:
+    """Validate argument ``name`` and return it; raise a message naming the argument otherwise.
+
+    ``dtypes``: allowed dtypes; ``ndim``: allowed number(s) of dimensions; ``device``: the device
+    it must be on (e.g. the device of another argument), or ``"triton"`` for "somewhere a Triton
+    kernel can run in this process" (a CUDA device, or the CPU under the interpreter);
+    ``contiguous``: require a contiguous layout (the kernels compute addresses from strides of
+    the last dimension being 1).
+    """
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if dtypes is not None:
+        allowed = tuple(dtypes)
+        if t.dtype not in allowed:
+            names = ", ".join(str(d).removeprefix("torch.") for d in allowed)
+            raise TypeError(f"{name} has dtype {t.dtype}; expected one of: {names}")
+    if ndim is not None:
+        allowed_ndim = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if t.dim() not in allowed_ndim:
+            raise ValueError(
+                f"{name} has {t.dim()} dimensions (shape {tuple(t.shape)}); "
+                f"expected {' or '.join(map(str, allowed_ndim))}"
+            )
+    if device == "triton":
+        if not _LIBRARY_MATCHES:
+            raise RuntimeError(
+                f"{name}: cannot launch a Triton kernel: triton was imported before lmcourse.kernels in a "
+                f"different mode (its tl.max etc. are {'compiled' if INTERPRETED else 'interpreted'}, the kernels "
+                f"{'interpreted' if INTERPRETED else 'compiled'}); set TRITON_INTERPRET=1 before the first "
+                "`import triton` on a machine without CUDA, or import lmcourse.kernels first"
+            )
+        if not launch_device_ok(t.device):
+            where = "a CUDA device" if not INTERPRETED else "the CPU (Triton interpreter) or CUDA"
+            raise ValueError(f"{name} is on {t.device}; Triton kernels here need {where}")
+    elif device is not None and t.device != torch.device(device):
+        raise ValueError(f"{name} is on {t.device}; expected {torch.device(device)}")
+    if contiguous and not t.is_contiguous():
+        raise ValueError(f"{name} must be contiguous (call .contiguous() first)")
+    if t.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(t.shape)}); expected at least one element")
+    return t

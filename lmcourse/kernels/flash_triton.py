@@ -1,0 +1,185 @@
+"""The Triton kernels of FlashAttention-2: one forward kernel and two backward kernels (chapter 6).
+
+``flash_forward_triton`` launches one program per (query tile, batch row). The program keeps its
+query tile, a running maximum, a running sum and an fp32 output accumulator on chip and streams key
+and value tiles past them (the online softmax), then writes O and the logsumexp L once.
+
+``flash_backward_triton`` recomputes P = exp(S - L) from the saved L, in two kernels, so that every
+program owns the rows it writes and no two programs ever add into the same memory:
+
+- ``_backward_dk_dv_kernel``: one program per *key* tile; it loops over the query tiles that see it
+  and accumulates dK and dV for its keys in registers;
+- ``_backward_dq_kernel``: one program per *query* tile; it loops over key tiles like the forward
+  and accumulates dQ.
+
+The alternative (FlashAttention-2's own CUDA code) is one pass over key tiles that adds each tile's
+share of dQ with atomic adds: S and P are recomputed once instead of twice, but the atomics make
+the result depend on the order of additions and need an fp32 dQ buffer. Two kernels read more
+(the recomputation costs one extra Q K^T per tile pair) and are simpler and deterministic.
+D = rowsum(dO * O) is a cheap O(n d) reduction with no tiles to reuse, so PyTorch computes it.
+
+Tensors arrive as contiguous (batch, n, d); d is held whole in one tile, so it must be a power of two
+(``TRITON_HEAD_DIMS``). Under the causal mask the loops start or stop at the diagonal, so tiles
+that are fully masked are never loaded. Left out: autotuning, splitting the diagonal tile from the
+unmasked ones (production kernels apply the mask only on the diagonal), exp2 tricks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from lmcourse.kernels._triton import tl, triton
+
+__all__ = ["flash_forward_triton", "flash_backward_triton", "TRITON_HEAD_DIMS"]
+
+TRITON_HEAD_DIMS = (16, 32, 64, 128)  # a power of two for tl.arange; 256 would overflow shared memory
+
+
+@triton.jit
+def _masked_scores(q, k, q_idx, k_idx, n_keys, scale, IS_CAUSAL: tl.constexpr, PRECISION: tl.constexpr):
+    """S = q k^T * scale for one (Q_TILE, K_TILE) block, -inf where a key is padding or in the future."""
+    s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
+    visible = k_idx[None, :] < n_keys
+    if IS_CAUSAL:
+        visible = visible & (k_idx[None, :] <= q_idx[:, None])
+    return tl.where(visible, s, -float("inf"))
+
+
+@triton.jit
+def _forward_kernel(q_ptr, k_ptr, v_ptr, o_ptr, l_ptr, n_queries, n_keys, scale,
+                    D: tl.constexpr, Q_TILE: tl.constexpr, K_TILE: tl.constexpr,
+                    IS_CAUSAL: tl.constexpr, PRECISION: tl.constexpr):
+    q_start = tl.program_id(0) * Q_TILE
+    batch = tl.program_id(1).to(tl.int64)  # int64: batch * n * d can pass 2^31 for long sequences
+    q_ptr, o_ptr, l_ptr = q_ptr + batch * n_queries * D, o_ptr + batch * n_queries * D, l_ptr + batch * n_queries
+    k_ptr, v_ptr = k_ptr + batch * n_keys * D, v_ptr + batch * n_keys * D
+    q_idx, cols = q_start + tl.arange(0, Q_TILE), tl.arange(0, D)
+    q_rows = q_idx[:, None] < n_queries  # the last tile may stick out past n_queries
+    q = tl.load(q_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
+    m = tl.full((Q_TILE,), -float("inf"), dtype=tl.float32)  # running row maximum
+    l = tl.zeros((Q_TILE,), dtype=tl.float32)  # running sum of exp(s - m)
+    acc = tl.zeros((Q_TILE, D), dtype=tl.float32)  # running exp(s - m) @ v
+    k_end = n_keys
+    if IS_CAUSAL:  # key tiles at or past the tile's last query are fully masked: stop before them
+        k_end = tl.minimum(n_keys, tl.minimum(q_start + Q_TILE, n_queries))
+    for k_start in range(0, k_end, K_TILE):
+        k_idx = k_start + tl.arange(0, K_TILE)
+        k_rows = k_idx[:, None] < n_keys
+        k = tl.load(k_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+        v = tl.load(v_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+        s = _masked_scores(q, k, q_idx, k_idx, n_keys, scale, IS_CAUSAL, PRECISION)
+        m_new = tl.maximum(m, tl.max(s, axis=1))
+        p = tl.exp(s - m_new[:, None])
+        alpha = tl.exp(m - m_new)  # rescales what was accumulated under the old maximum
+        l = alpha * l + tl.sum(p, axis=1)
+        acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v, input_precision=PRECISION)
+        m = m_new
+    tl.store(o_ptr + q_idx[:, None] * D + cols[None, :], (acc / l[:, None]).to(o_ptr.dtype.element_ty), mask=q_rows)
+    tl.store(l_ptr + q_idx, m + tl.log(l), mask=q_idx < n_queries)
+
+
+@triton.jit
+def _backward_dk_dv_kernel(q_ptr, k_ptr, v_ptr, do_ptr, l_ptr, delta_ptr, dk_ptr, dv_ptr, n_queries, n_keys, scale,
+                           D: tl.constexpr, Q_TILE: tl.constexpr, K_TILE: tl.constexpr,
+                           IS_CAUSAL: tl.constexpr, PRECISION: tl.constexpr):
+    k_start = tl.program_id(0) * K_TILE
+    batch = tl.program_id(1).to(tl.int64)
+    q_ptr, do_ptr = q_ptr + batch * n_queries * D, do_ptr + batch * n_queries * D
+    l_ptr, delta_ptr = l_ptr + batch * n_queries, delta_ptr + batch * n_queries
+    k_ptr, v_ptr = k_ptr + batch * n_keys * D, v_ptr + batch * n_keys * D
+    dk_ptr, dv_ptr = dk_ptr + batch * n_keys * D, dv_ptr + batch * n_keys * D
+    k_idx, cols = k_start + tl.arange(0, K_TILE), tl.arange(0, D)
+    k_rows = k_idx[:, None] < n_keys
+    k = tl.load(k_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+    v = tl.load(v_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+    dk = tl.zeros((K_TILE, D), dtype=tl.float32)
+    dv = tl.zeros((K_TILE, D), dtype=tl.float32)
+    q_first = 0
+    if IS_CAUSAL:  # query tiles that end before k_start see none of these keys: start at the diagonal
+        q_first = (k_start // Q_TILE) * Q_TILE
+    for q_start in range(q_first, n_queries, Q_TILE):
+        q_idx = q_start + tl.arange(0, Q_TILE)
+        q_rows = q_idx[:, None] < n_queries
+        q = tl.load(q_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
+        do = tl.load(do_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
+        # L = +inf on padding rows makes their P exactly 0, so they add nothing to dK, dV.
+        lse = tl.load(l_ptr + q_idx, mask=q_idx < n_queries, other=float("inf"))
+        delta = tl.load(delta_ptr + q_idx, mask=q_idx < n_queries, other=0.0)
+        p = tl.exp(_masked_scores(q, k, q_idx, k_idx, n_keys, scale, IS_CAUSAL, PRECISION) - lse[:, None])
+        dv += tl.dot(tl.trans(p).to(do.dtype), do, input_precision=PRECISION)
+        dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
+        ds = p * (dp - delta[:, None])
+        dk += tl.dot(tl.trans(ds).to(q.dtype), q, input_precision=PRECISION)
+    out_ptrs = k_idx[:, None] * D + cols[None, :]
+    tl.store(dk_ptr + out_ptrs, (dk * scale).to(dk_ptr.dtype.element_ty), mask=k_rows)
+    tl.store(dv_ptr + out_ptrs, dv.to(dv_ptr.dtype.element_ty), mask=k_rows)
+
+
+@triton.jit
+def _backward_dq_kernel(q_ptr, k_ptr, v_ptr, do_ptr, l_ptr, delta_ptr, dq_ptr, n_queries, n_keys, scale,
+                        D: tl.constexpr, Q_TILE: tl.constexpr, K_TILE: tl.constexpr,
+                        IS_CAUSAL: tl.constexpr, PRECISION: tl.constexpr):
+    q_start = tl.program_id(0) * Q_TILE
+    batch = tl.program_id(1).to(tl.int64)
+    q_ptr, do_ptr = q_ptr + batch * n_queries * D, do_ptr + batch * n_queries * D
+    dq_ptr = dq_ptr + batch * n_queries * D
+    l_ptr, delta_ptr = l_ptr + batch * n_queries, delta_ptr + batch * n_queries
+    k_ptr, v_ptr = k_ptr + batch * n_keys * D, v_ptr + batch * n_keys * D
+    q_idx, cols = q_start + tl.arange(0, Q_TILE), tl.arange(0, D)
+    q_rows = q_idx[:, None] < n_queries
+    q = tl.load(q_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
+    do = tl.load(do_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
+    lse = tl.load(l_ptr + q_idx, mask=q_idx < n_queries, other=float("inf"))
+    delta = tl.load(delta_ptr + q_idx, mask=q_idx < n_queries, other=0.0)
+    dq = tl.zeros((Q_TILE, D), dtype=tl.float32)
+    k_end = n_keys
+    if IS_CAUSAL:  # the same key range as the forward pass
+        k_end = tl.minimum(n_keys, tl.minimum(q_start + Q_TILE, n_queries))
+    for k_start in range(0, k_end, K_TILE):
+        k_idx = k_start + tl.arange(0, K_TILE)
+        k_rows = k_idx[:, None] < n_keys
+        k = tl.load(k_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+        v = tl.load(v_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+        p = tl.exp(_masked_scores(q, k, q_idx, k_idx, n_keys, scale, IS_CAUSAL, PRECISION) - lse[:, None])
+        dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
+        ds = p * (dp - delta[:, None])
+        dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)
+    tl.store(dq_ptr + q_idx[:, None] * D + cols[None, :], (dq * scale).to(dq_ptr.dtype.element_ty), mask=q_rows)
+
+
+def _launch_options(q: torch.Tensor, q_tile: int, k_tile: int) -> dict:
+    """Constexprs and launch settings shared by the three kernels (untuned defaults, see the docstring)."""
+    return dict(D=q.shape[-1], Q_TILE=q_tile, K_TILE=k_tile,
+                # fp32 inputs: full-precision dots, as PyTorch's fp32 attention (tf32 would cost ~1e-3)
+                PRECISION="ieee" if q.dtype == torch.float32 else "tf32",
+                num_warps=4 if q_tile * k_tile <= 64 * 64 else 8, num_stages=2)
+
+
+def flash_forward_triton(q, k, v, is_causal: bool, q_tile: int, k_tile: int):
+    """q (batch, n_queries, d), k, v (batch, n_keys, d) -> O like q, L (batch, n_queries) in float32."""
+    q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+    (batch, n_queries, d), n_keys = q.shape, k.shape[1]
+    out = torch.empty_like(q)
+    logsumexp = torch.empty((batch, n_queries), device=q.device, dtype=torch.float32)
+    grid = (triton.cdiv(n_queries, q_tile), batch)
+    _forward_kernel[grid](q, k, v, out, logsumexp, n_queries, n_keys, 1 / math.sqrt(d), IS_CAUSAL=is_causal,
+                          **_launch_options(q, q_tile, k_tile))
+    return out, logsumexp
+
+
+def flash_backward_triton(q, k, v, out, logsumexp, grad_out, is_causal: bool, q_tile: int, k_tile: int):
+    """dq, dk, dv (input dtype) from the saved q, k, v, O, L and the incoming gradient dO."""
+    q, k, v, grad_out = q.contiguous(), k.contiguous(), v.contiguous(), grad_out.contiguous()
+    (batch, n_queries, d), n_keys = q.shape, k.shape[1]
+    delta = (grad_out.float() * out.float()).sum(dim=-1).contiguous()  # D = rowsum(dO * O), (batch, n_queries)
+    logsumexp = logsumexp.contiguous()
+    dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+    options = dict(IS_CAUSAL=is_causal, **_launch_options(q, q_tile, k_tile))
+    scale = 1 / math.sqrt(d)
+    _backward_dk_dv_kernel[(triton.cdiv(n_keys, k_tile), batch)](
+        q, k, v, grad_out, logsumexp, delta, dk, dv, n_queries, n_keys, scale, **options)
+    _backward_dq_kernel[(triton.cdiv(n_queries, q_tile), batch)](
+        q, k, v, grad_out, logsumexp, delta, dq, n_queries, n_keys, scale, **options)
+    return dq, dk, dv
