@@ -9,6 +9,7 @@ each figure against a real `lmcourse.nn.TransformerLM` measured by PyTorch.
 - `memory`: bytes of parameters, gradients, optimizer state and activations per precision policy.
 - `hardware`: GPUs' memory, peak FLOP/s per dtype and bandwidth (`GPUS`).
 - `roofline`: FLOPs and minimum bytes per operation, arithmetic intensity, attainable FLOP/s, GPU architecture data.
+- `zero`: per-GPU memory and communication of DDP and ZeRO stages 1-3 (the ZeRO paper's formulas).
 - `presets`: published models' and the course's configurations (`PRESETS`).
 """
 
@@ -20,6 +21,7 @@ from lmcourse.accounting.memory import (BYTES_PER_DTYPE, OPTIMIZER_STATES, PRECI
                                         kv_cache_bytes_per_token, model_state_bytes, training_memory)
 from lmcourse.accounting.params import ParamCount, count_parameters
 from lmcourse.accounting.presets import PRESETS, REAL_MODELS, architecture_table
+from lmcourse.accounting.zero import ZERO_STAGES, ZeroMemory, bytes_per_element, zero_communication, zero_memory
 from lmcourse.accounting.roofline import (GPU_ARCH, GPU_GENERATIONS, OpCost, attainable_flops, attention_prefill_cost,
                                           bound, decode_step_cost, elementwise_cost, matmul_cost, matmul_hbm_bytes,
                                           prefill_cost, ridge_point, rmsnorm_cost, roofline_time, softmax_cost,
@@ -37,4 +39,5 @@ __all__ = [
     "OpCost", "matmul_cost", "elementwise_cost", "softmax_cost", "rmsnorm_cost", "attention_prefill_cost",
     "decode_step_cost", "prefill_cost", "attainable_flops", "ridge_point", "bound", "roofline_time",
     "matmul_hbm_bytes", "wave_quantization", "GPU_ARCH", "GPU_GENERATIONS",
+    "ZERO_STAGES", "ZeroMemory", "zero_memory", "zero_communication", "bytes_per_element",
 ]

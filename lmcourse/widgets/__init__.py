@@ -19,3 +19,7 @@ __all__ += ["lsh_scurve_widget", "scurve_panel_html", "scurve_points", "scurve_s
 from lmcourse.widgets.roofline import operation_cost, roofline_panel_html, roofline_svg, roofline_widget  # noqa: E402
 
 __all__ += ["operation_cost", "roofline_panel_html", "roofline_svg", "roofline_widget"]
+
+from lmcourse.widgets.zero import zero_html, zero_widget  # noqa: E402
+
+__all__ += ["zero_html", "zero_widget"]
