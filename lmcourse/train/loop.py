@@ -187,8 +187,9 @@ def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
     """Train `model` on random windows of `train_tokens` for steps start_iter .. cfg.max_iters - 1.
 
     The model is moved to `cfg.torch_device()`. `optimizer` defaults to `cfg.build_optimizer(...)`
-    (AdamW); its learning rate is set from `cfg.lr_at(it)` every step. To resume, move the model to
-    that device, load a checkpoint into model and optimizer (so the optimizer's state sits with the
+    (AdamW); its learning rate is set from `cfg.lr_at(it)` every step, times a group's "lr_scale" if it
+    has one (muP's per-layer rates, `lmcourse.scaling.mup`). To resume, move the model to that
+    device, load a checkpoint into model and optimizer (so the optimizer's state sits with the
     parameters), and pass its iteration as `start_iter` and its "rng" entry as `rng_state`.
     `val_tokens` may be None (no evaluation). `on_log(row)` is called with each row as it is made.
 
@@ -231,8 +232,8 @@ def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
     last_time, last_step = time.perf_counter(), start_iter
     for it in bar:
         lr = cfg.lr_at(it)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        for group in optimizer.param_groups:  # an "lr_scale" entry keeps a per-group ratio (muP's groups)
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         x, y = get_batch(train_tokens, cfg.batch_size, context_length, device, rng)
         with _autocast(cfg.precision, device):
             loss = cross_entropy(model(x), y)
