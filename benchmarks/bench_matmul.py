@@ -28,7 +28,7 @@ from _common import machine, table
 
 from lmcourse.accounting.hardware import GPUS
 from lmcourse.accounting.roofline import OpCost, attainable_flops, bound, elementwise_cost, matmul_cost
-from lmcourse.kernels.timing import benchmark, benchmark_many, measured_machine
+from lmcourse.kernels.timing import benchmark_many, measured_machine
 
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 SETTINGS = {  # device type -> square sizes, matvec width, matvec batches, add size, shape range
@@ -50,9 +50,8 @@ def datasheet_gpu(device: torch.device):
 
 def time_all(calls: dict, device: torch.device, repeats: int) -> dict:
     """Median seconds per call: do_bench on a GPU (CUDA events, L2 flushed), interleaved repeats on a CPU."""
-    if device.type == "cuda":
-        return {name: benchmark(fn, do_bench=True).median for name, fn in calls.items()}
-    return {name: timing.median for name, timing in benchmark_many(calls, repeats=repeats).items()}
+    timings = benchmark_many(calls, repeats=repeats, do_bench=device.type == "cuda")
+    return {name: timing.median for name, timing in timings.items()}
 
 
 def unit(device: torch.device) -> tuple[float, str]:

@@ -6,7 +6,7 @@ GB/s (the bytes a fused kernel must move, over the median time) and as a share o
 a device-to-device copy measured in the same run; the matmul in TFLOP/s and as a share of a large
 torch matmul measured in the same run. The FlashAttention rows come from benchmarks/kernels_flash.py.
 
-With CUDA, times are `triton.testing.do_bench` medians (via lmcourse.kernels.timing.benchmark with
+With CUDA, times are `triton.testing.do_bench` medians (via lmcourse.kernels.timing.benchmark_many with
 do_bench=True) at large sizes, in bf16 by default. On the CPU, Triton kernels only run under the
 interpreter (NumPy, useless for speed), so the CPU run compares our PyTorch references with torch
 eager at small sizes, interleaved repeat by repeat; `--compile` adds torch.compile there (slow to
@@ -28,8 +28,7 @@ import torch.nn.functional as F
 from _common import machine, table
 from kernels_flash import DTYPES, add_arguments as add_flash_arguments, flash_rows, format_rows
 
-from lmcourse.kernels import (CrossEntropyPyTorch, CrossEntropyTriton, RMSNormPyTorch, RMSNormTriton, benchmark,
-                              benchmark_many, gelu_manual, gelu_triton, matmul_reference, matmul_triton,
+from lmcourse.kernels import (CrossEntropyPyTorch, CrossEntropyTriton, RMSNormPyTorch, RMSNormTriton, benchmark_many, gelu_manual, gelu_triton, matmul_reference, matmul_triton,
                               measure_bandwidth, measure_matmul_flops, softmax_reference, softmax_triton)
 
 # (rows, cols) of the memory-bound cases, and the matmul's (m, k, n), per device
@@ -102,12 +101,6 @@ def cases(device: str, dtype: torch.dtype, compile_ok: bool) -> list[dict]:
     return out
 
 
-def time_all(impls: dict, device: str, repeats: int) -> dict:
-    if device == "cuda":
-        return {name: benchmark(fn, warmup=25, repeats=100, do_bench=True).median for name, fn in impls.items()}
-    return {name: t.median for name, t in benchmark_many(impls, warmup=1, repeats=repeats).items()}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_flash_arguments(parser)  # --repeats, --dtype, ... shared with the FlashAttention rows
@@ -132,7 +125,8 @@ def main():
 
     rows = []
     for case in cases(device, dtype, compile_ok=device == "cuda" or args.compile):
-        seconds = time_all(case["impls"], device, args.repeats)
+        timings = benchmark_many(case["impls"], repeats=args.repeats, do_bench=device == "cuda")
+        seconds = {name: timing.median for name, timing in timings.items()}
         eager = seconds["torch eager"]
         for name, s in seconds.items():
             if "bytes" in case:

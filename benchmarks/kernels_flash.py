@@ -33,7 +33,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from _common import machine, table
 
 from lmcourse.kernels.flash_attention import FlashAttention2PyTorch, FlashAttention2Triton
-from lmcourse.kernels.timing import benchmark_many
+from lmcourse.kernels.timing import benchmark, benchmark_many, saved_tensor_bytes
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 CPU_SEQS, GPU_SEQ = (256, 512, 1024), 16384
@@ -86,25 +86,13 @@ def _step(attention, q, k, v, grad_out, is_causal):
 
 def saved_mib(attention, q, k, v, is_causal) -> float:
     """MiB that autograd keeps for the backward of one call, beyond q, k and v themselves."""
-    inputs = {t.untyped_storage().data_ptr() for t in (q, k, v)}
-    kept = {}
-
-    def pack(t):
-        if t.untyped_storage().data_ptr() not in inputs:
-            kept[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        attention(q, k, v, is_causal)
-    return sum(kept.values()) / 2**20
+    return saved_tensor_bytes(attention, q, k, v, is_causal) / 2**20
 
 
 def _time_cuda(steps: dict) -> dict:
     """Median ms per step with do_bench, and peak memory of one step; None where a step runs out of
     memory (HBM, or a kernel's shared memory at large d in fp32)."""
     from triton.runtime.errors import OutOfResources
-
-    from lmcourse.kernels._triton import triton
 
     results = {}
     for name, step in steps.items():
@@ -114,7 +102,7 @@ def _time_cuda(steps: dict) -> dict:
             step()
             torch.cuda.synchronize()
             peak = torch.cuda.max_memory_allocated() / 2**20
-            ms = triton.testing.do_bench(step, warmup=25, rep=100, return_mode="median")
+            ms = 1e3 * benchmark(step, do_bench=True).median
             results[name] = (ms, peak)
         except (torch.OutOfMemoryError, OutOfResources):
             results[name] = (None, None)

@@ -151,6 +151,18 @@ def test_cross_entropy_matches_torch(function, dtype, monkeypatch):
     torch.testing.assert_close(grad.float(), expected_grad.float(), atol=atol, rtol=TOL[dtype][1])
 
 
+@pytest.mark.parametrize("function", [CrossEntropyPyTorch, CrossEntropyTriton])
+def test_cross_entropy_with_strided_inputs(function):
+    """A column of a wider tensor: targets and logits whose strides are not those of a packed tensor."""
+    logits = torch.randn(50, 9, device=DEVICE).t().requires_grad_()  # (9, 50), column-major
+    targets = torch.randint(0, 50, (9, 2), device=DEVICE)[:, 1]  # stride 2
+    assert not targets.is_contiguous() and not logits.is_contiguous()
+    loss = function.apply(logits, targets)
+    torch.testing.assert_close(loss, F.cross_entropy(logits, targets))
+    (grad,) = torch.autograd.grad(loss, logits)
+    torch.testing.assert_close(grad, torch.autograd.grad(F.cross_entropy(logits, targets), logits)[0])
+
+
 def test_cross_entropy_over_leading_dims_and_extreme_logits():
     logits = torch.randn(2, 5, 50, device=DEVICE)
     logits[0, 0, 3] = 1e4  # one very confident row: no overflow

@@ -15,7 +15,7 @@ from lmcourse.accounting.roofline import (GPU_ARCH, GPU_GENERATIONS, OpCost, att
                                           wave_quantization)
 from lmcourse.config import TransformerConfig
 from lmcourse.kernels.timing import (Timing, benchmark, benchmark_many, measure_bandwidth, measure_matmul_flops,
-                                     measured_machine)
+                                     measured_machine, saved_tensor_bytes)
 from lmcourse.widgets.roofline import MEASURED, OPERATIONS, operation_cost, roofline_panel_html, roofline_svg, \
     roofline_widget
 
@@ -179,6 +179,8 @@ def test_bad_types():
         benchmark_many([lambda: None])
     with pytest.raises(TypeError, match="dtype"):
         measure_matmul_flops("cpu", 8, dtype=torch.int32)
+    with pytest.raises(TypeError, match="fn"):
+        saved_tensor_bytes("exp", torch.ones(2))
 
 
 def _points(svg):
@@ -252,10 +254,23 @@ def test_benchmark_many_interleaves():
     assert set(timings) == {"a", "b"} and all(len(t.times) == 3 for t in timings.values())
 
 
+def test_saved_tensor_bytes_counts_what_autograd_keeps():
+    x = torch.randn(100, 50, requires_grad=True)
+    assert saved_tensor_bytes(torch.exp, x) == x.nbytes  # exp saves its output, a new tensor
+    assert saved_tensor_bytes(torch.sin, x) == 0  # sin saves only its input, which is not counted
+    assert saved_tensor_bytes(lambda t: t * 2.0, x) == 0  # a scalar multiply saves no tensor
+    # softmax then log: two new tensors (softmax's output, saved by both), counted once
+    assert saved_tensor_bytes(lambda t: torch.log(torch.softmax(t, -1)), x) == x.nbytes
+    with torch.no_grad():
+        assert saved_tensor_bytes(torch.exp, x) == 0  # nothing is saved without autograd
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised without CUDA")
 def test_do_bench_needs_cuda():
     with pytest.raises(ValueError, match="do_bench"):
         benchmark(lambda: None, do_bench=True)
+    with pytest.raises(ValueError, match="do_bench"):
+        benchmark_many({"a": lambda: None}, do_bench=True)
     with pytest.raises(ValueError, match="device='cuda'"):
         measured_machine("cuda")
 

@@ -112,7 +112,7 @@ class CrossEntropyTriton(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         _check(logits, targets, triton_device=True)
-        logits = logits.contiguous()
+        logits, targets = logits.contiguous(), targets.contiguous()  # the kernels index both with stride 1
         n_rows, vocab_size = logits.shape
         block = min(CrossEntropyTriton.block_size, triton.next_power_of_2(vocab_size))
         losses = torch.empty(n_rows, device=logits.device, dtype=torch.float32)

@@ -1,8 +1,8 @@
 """GeLU (tanh approximation) five ways: the lesson in kernel fusion of chapter 6.
 
-``gelu_manual`` writes the formula with PyTorch operations: each one is its own kernel that reads
-its input from memory and writes its output back, about eight passes over the tensor for a
-memory-bound function. ``gelu_triton`` fuses the whole formula into one kernel (one read, one
+``gelu_manual`` writes the formula with PyTorch operations: each of its nine is its own kernel that
+reads its inputs from memory and writes its output back, 22 passes over the tensor (13 reads, 9
+writes; chapter 6 counts them with the profiler) for a memory-bound function. ``gelu_triton`` fuses the whole formula into one kernel (one read, one
 write per element); ``GELU_CUDA_SOURCE`` / ``load_gelu_cuda`` do the same in CUDA C++ through
 ``torch.utils.cpp_extension.load_inline`` (only where nvcc and a GPU exist). PyTorch's own
 ``F.gelu(approximate="tanh")`` and ``torch.compile(gelu_manual)`` are the other two ways; the chapter

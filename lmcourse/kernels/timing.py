@@ -11,6 +11,7 @@ it hands the timing to `triton.testing.do_bench` (CUDA events, L2 flushed betwee
 `measure_bandwidth` (a large copy: bytes read + bytes written) and `measure_matmul_flops` (a
 square matmul) give the two numbers a roofline needs; `measured_machine` wraps them in a
 `lmcourse.accounting.hardware.GPU` so the roofline functions treat "this machine" like an H100.
+`saved_tensor_bytes` measures the other cost of a kernel, memory: what autograd keeps for backward.
 Left out: clock locking and L2 flushing on the plain path (use `do_bench` on a GPU for those), and
 any peak that needs special kernels (AVX-512 or tensor-core peaks beyond what torch's matmul reaches).
 """
@@ -30,7 +31,8 @@ import torch
 
 from lmcourse.accounting.hardware import GPU
 
-__all__ = ["Timing", "benchmark", "benchmark_many", "measure_bandwidth", "measure_matmul_flops", "measured_machine"]
+__all__ = ["Timing", "benchmark", "benchmark_many", "measure_bandwidth", "measure_matmul_flops", "measured_machine",
+           "saved_tensor_bytes"]
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,19 @@ def benchmark(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10, d
 
 
 def benchmark_many(fns: Mapping[Hashable, Callable[[], object]], *, warmup: int = 1,
-                   repeats: int = 5) -> dict[Hashable, Timing]:
+                   repeats: int = 5, do_bench: bool = False) -> dict[Hashable, Timing]:
     """`benchmark` for several functions at once, interleaved: each repeat calls every function once,
-    so a burst of load from another process slows all of them alike instead of one unlucky size."""
+    so a burst of load from another process slows all of them alike instead of one unlucky size.
+
+    do_bench=True (CUDA only) times each function in turn with `triton.testing.do_bench` instead,
+    whose CUDA events and L2 flushes make interleaving unnecessary; `warmup` and `repeats` are unused.
+    """
     if not isinstance(fns, Mapping) or not fns or not all(callable(fn) for fn in fns.values()):
         raise TypeError(f"fns: expected a non-empty mapping of name -> callable, got {type(fns).__name__}")
     _check_count("warmup", warmup, 0)
     _check_count("repeats", repeats, 1)
+    if do_bench:
+        return {name: benchmark(fn, do_bench=True) for name, fn in fns.items()}
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -96,6 +104,28 @@ def benchmark_many(fns: Mapping[Hashable, Callable[[], object]], *, warmup: int 
         for name, fn in fns.items():
             times[name].extend(benchmark(fn, warmup=0, repeats=1).times)
     return {name: Timing(values) for name, values in times.items()}
+
+
+def saved_tensor_bytes(fn: Callable[..., object], *args) -> int:
+    """Bytes that autograd keeps alive for the backward of fn(*args), beyond the arguments themselves.
+
+    A saved-tensors hook sees every tensor autograd stores; tensors sharing a storage (views) count
+    once, and the arguments' own storages (inputs saved for backward) not at all.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn: expected a callable, got {type(fn).__name__}")
+    inputs = {a.untyped_storage().data_ptr() for a in args if isinstance(a, torch.Tensor)}
+    kept: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in inputs:
+            kept[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn(*args)
+    return sum(kept.values())
 
 
 def _device(device) -> torch.device:

@@ -91,7 +91,7 @@ def roofline_svg(gpu: GPU, dtype: str, points) -> str:
     points = list(points)
     if not points or not all(isinstance(cost, OpCost) for _, cost in points):
         raise ValueError(f"points={points!r}; expected a non-empty list of (label, OpCost) pairs")
-    peak, ridge = gpu.peak(dtype), ridge_point(gpu, dtype)
+    ridge, peak = ridge_point(gpu, dtype), gpu.peak(dtype)  # ridge_point checks the types first
     intensities = [cost.intensity for _, cost in points]
     x_lo, x_hi = _decades(min(*intensities, ridge / 100), max(*intensities, ridge * 10))
     y_lo, y_hi = _decades(attainable_flops(gpu, dtype, 10.0**x_lo), peak * 1.5)
