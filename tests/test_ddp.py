@@ -30,7 +30,8 @@ def max_error(state, reference):
 def ddp_runs():
     torch.set_num_threads(1)  # the ranks run one thread each; the same summation order keeps errors tiny
     data = batches()
-    return train_single(CONFIG, data), run_strategies(["ddp-individual", "ddp-bucketed", "torch-ddp"], CONFIG, data)
+    return train_single(CONFIG, data), run_strategies(["ddp-individual", "ddp-bucketed", "torch-ddp"], CONFIG, data,
+                                                   timeout=300)
 
 
 @pytest.mark.parametrize("strategy", ["ddp-individual", "ddp-bucketed", "torch-ddp"])
@@ -84,10 +85,12 @@ def edge_worker(rank, world_size, data):
             optimizer.zero_grad()
             with count_communication() as log:
                 _loss(ddp, batch[rank * shard:(rank + 1) * shard]).backward()
+                during_backward = len(log.records)  # launched by the hooks, overlapping the backward pass
                 ddp.finish_gradient_synchronization()
             optimizer.step()
         error = max((p - q).abs().max().item() for p, q in zip(model.parameters(), reference.parameters()))
         out[name] = {"error": error, "unused_grad": model.unused.grad, "calls": len(log.records),
+                     "during_backward": during_backward,
                      "frozen": model.ln_final.weight.grad, "buckets": len(getattr(ddp, "buckets", []))}
     return out
 
@@ -102,6 +105,10 @@ def test_frozen_unused_untied_and_bucket_sizes():
     assert results[0]["bucket-huge"]["calls"] == 1 and results[0]["bucket-huge"]["buckets"] == 1
     tiny = results[0]["bucket-tiny"]  # one bucket per tensor; the unused parameter's is never sent
     assert tiny["calls"] == tiny["buckets"] - 1 == results[0]["individual"]["calls"]
+    # every all-reduce starts inside backward, except the one bucket that waits for the unused parameter
+    for name in ("individual", "bucket-tiny"):
+        assert results[0][name]["during_backward"] == results[0][name]["calls"], name
+    assert results[0]["bucket-huge"]["during_backward"] == 0
 
 
 def test_bad_input():

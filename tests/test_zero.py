@@ -23,7 +23,7 @@ STAGES = {"zero1": 1, "zero2": 2, "zero3": 3}
 def zero_runs():
     torch.set_num_threads(1)
     data = torch.randint(0, 64, (3, 8, 17), generator=torch.Generator().manual_seed(0))
-    ranks = run_strategies([*STAGES, "torch-zero1", "torch-fsdp2"], CONFIG, data)
+    ranks = run_strategies([*STAGES, "torch-zero1", "torch-fsdp2"], CONFIG, data, timeout=300)
     return train_single(CONFIG, data), ranks
 
 
@@ -113,6 +113,10 @@ def edge_worker(rank, world_size, data):
         if name == "zero3":
             wrapped.gather_full_parameters()
         out[name] = max((p - q).abs().max().item() for p, q in zip(model.parameters(), reference.parameters()))
+        if name == "zero2":
+            with count_communication() as log:
+                wrapped(mine).backward()  # the hooks reduce-scatter each gradient as backward produces it
+            out["zero2-scatters"] = (len(log.records), all(p.grad is None for p in model.parameters()))
         with count_communication() as log:
             if name == "zero3":
                 wrapped.free_full_parameters()
@@ -128,6 +132,7 @@ def test_param_groups_odd_shapes_lr_changes_and_unused():
         for name in STAGES:
             assert rank[name] < 1e-5, name
         assert rank["zero3-gathers"] == 3 + 3 + 3  # 3 units: gather in forward and backward, reduce-scatter
+        assert rank["zero2-scatters"] == (5, True)  # inside backward, one per used parameter; no full gradient kept
 
 
 def test_assign_to_ranks_balances_greedily():

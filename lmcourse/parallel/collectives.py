@@ -7,10 +7,8 @@
   point-to-point `isend`/`irecv`: a reduce-scatter phase (n-1 steps, each rank adds the chunk its
   left neighbour sends) then an all-gather phase (n-1 steps passing the finished chunks along). It
   handles any number of elements, including fewer than the world size (chunks may be uneven or empty).
-- `reduce_scatter` calls the single-tensor reduce-scatter (through `comm.reduce_scatter_tensor`, which
-  picks this PyTorch's name for it). Old gloo builds lack a tensor reduce-scatter; there it falls
-  back, explicitly, to an all-reduce followed by keeping this rank's slice (correct, but it moves
-  twice the bytes). torch 2.13's gloo has it, so the fallback is only exercised by a test.
+- `reduce_scatter` checks the shapes and calls `comm.reduce_scatter_tensor` (this PyTorch's name for
+  the single-tensor reduce-scatter, with an explicit all-reduce fallback for old gloo builds).
 - `time_collectives` times each collective (and the ring) over message sizes; `algorithm_bandwidth`
   and `bus_bandwidth` turn times into the two figures nccl-tests reports.
 
@@ -78,19 +76,12 @@ def bus_bandwidth(op: str, num_bytes: float, seconds: float, world_size: int) ->
 
 def reduce_scatter(output: torch.Tensor, input: torch.Tensor) -> None:
     """output (numel / n) <- this rank's slice of the sum over ranks of input (numel divisible by n)."""
-    n, rank = dist.get_world_size(), dist.get_rank()
+    n = dist.get_world_size()
     if input.numel() != n * output.numel():
         raise ValueError(
             f"reduce_scatter: input.numel()={input.numel()} must be world_size={n} x output.numel()={output.numel()}"
         )
-    try:
-        reduce_scatter_tensor(output, input)
-    except RuntimeError as error:
-        if "support" not in str(error).lower():
-            raise
-        summed = input.clone()  # the explicit fallback for backends without a tensor reduce-scatter
-        dist.all_reduce(summed)
-        output.copy_(summed.reshape(n, -1)[rank].view_as(output))
+    reduce_scatter_tensor(output, input)
 
 
 def collectives_demo(rank: int, world_size: int) -> dict:

@@ -3,6 +3,9 @@
 `count_communication()` is a context manager that wraps torch.distributed's collectives in the
 current process (all_reduce, reduce_scatter_tensor, all_gather_into_tensor, broadcast, reduce,
 all_gather, send, recv) and records every call; the wrapped functions still do the real work.
+`all_gather_tensor` and `reduce_scatter_tensor` are the single-tensor collectives under whichever
+name this torch has (with an all-reduce fallback for gloo builds without a reduce-scatter); the
+rest of lmcourse.parallel calls them, so there is one place that knows the names.
 
 Volume convention (the ZeRO paper's, Rajbhandari et al. 2020, section 7): a call's `volume` is the
 number of elements of the *full* tensor the collective is about, from one rank's point of view:
@@ -113,16 +116,27 @@ def _counting(op: str, original, log: CommLog, depth: list[int]):
     return wrapper
 
 
-def all_gather_tensor(output, input, async_op: bool = False):
+def all_gather_tensor(output, input) -> None:
     """Concatenate every rank's `input` into `output`, under this torch's name for it."""
     gather = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
-    return gather(output, input, async_op=async_op)
+    gather(output, input)
 
 
-def reduce_scatter_tensor(output, input, async_op: bool = False):
-    """Sum `input` across ranks and keep this rank's 1/N slice in `output`, under this torch's name for it."""
+def reduce_scatter_tensor(output, input) -> None:
+    """Sum `input` across ranks and keep this rank's 1/N slice in `output`, under this torch's name for it.
+
+    Older gloo builds have no single-tensor reduce-scatter; there, explicitly, an all-reduce and
+    keeping this rank's slice (correct, but twice the bytes, and counted as the all-reduce it is).
+    """
     scatter = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
-    return scatter(output, input, async_op=async_op)
+    try:
+        scatter(output, input)
+    except RuntimeError as error:
+        if "support" not in str(error).lower():
+            raise
+        summed = input.clone()
+        dist.all_reduce(summed)
+        output.copy_(summed.reshape(dist.get_world_size(), -1)[dist.get_rank()].view_as(output))
 
 
 @contextlib.contextmanager

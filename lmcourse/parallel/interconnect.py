@@ -42,7 +42,7 @@ LINKS: tuple[Link, ...] = (
     Link("PCIe", "GPU <-> CPU, NIC", "PCIe Gen5 x16", 64e9, "datasheet 128 GB/s bidirectional"),
     Link("InfiniBand", "nodes", "NDR ConnectX-7, one per GPU", 50e9,
          "400 Gb/s = 50 GB/s per NIC; a DGX H100 has 8, so 400 GB/s per node"),
-    Link("Ethernet", "nodes (commodity)", "100 GbE, one port", 12.5e9, "100 Gb/s"),
+    Link("Ethernet", "nodes (commodity)", "100 GbE, one port", 12.5e9, "100 Gb/s = 12.5 GB/s per port"),
 )
 
 

@@ -4,6 +4,9 @@ memory for parameters, gradients and optimizer state, and the communication per 
 `zero_html` builds the view as plain HTML/CSS from `lmcourse.accounting.zero` (one bar per stage,
 the chosen one highlighted, all drawn to the same scale so the savings are visible), so the state
 the book was built with renders in the static page; moving the controls needs a live kernel.
+
+Left out: activations and other residual memory (the chapter-2 memory widget shows those), and
+controls for the parameter and gradient bytes (`zero_html` takes them; the sliders keep 2 each).
 """
 
 from __future__ import annotations
