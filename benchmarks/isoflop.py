@@ -31,7 +31,7 @@ from lmcourse.scaling.isoflop import bootstrap, fit_envelope, fit_isoflop, perce
 # The GPU grid's largest runs see the 20 MB corpus a few times over (chapter 9: a few epochs are
 # worth nearly as much as fresh data); it has not been run yet (no GPU in the session that wrote it).
 GRIDS = {
-    "cpu": ([5e9, 1e10, 3e10], [(8, 1), (16, 1), (24, 1), (32, 1), (32, 2), (48, 2), (64, 2)], 16, 32, 600_000, 600),
+    "cpu": ([5e9, 1e10, 3e10], [(8, 1), (16, 1), (24, 1), (32, 1), (32, 2), (48, 2)], 16, 32, 600_000, 600),
     "cuda": ([1e13, 3e13, 1e14, 3e14, 1e15],
              [(64, 2), (96, 2), (128, 3), (192, 3), (256, 4), (384, 4), (512, 6), (768, 8)], 64, 128, 20_000_000,
              5000),

@@ -12,7 +12,7 @@ from lmcourse.scaling.chinchilla import (CHINCHILLA, CHINCHILLA_REFIT, Chinchill
                                          inference_optimal)
 from lmcourse.scaling.experiments import model_shape, prepare_tokens, run_isoflop_grid
 from lmcourse.scaling.isoflop import (bootstrap, fit_envelope, fit_isoflop, isoflop_profile, percentile_interval)
-from lmcourse.scaling.mup import MuPLM, apply_mup_init, hidden_matrices, lr_sweep, mup_param_groups
+from lmcourse.scaling.mup import MuPLM, apply_mup_init, hidden_matrices, logit_change, lr_sweep, mup_param_groups
 from lmcourse.scaling.power_law import fit_offset_power_law, fit_power_law
 from lmcourse.train import TrainConfig, train
 
@@ -273,13 +273,29 @@ def test_mup_init_and_groups():
     for _, weight in hidden_matrices(lm):
         assert weight.std().item() == pytest.approx(1 / math.sqrt(weight.shape[1]), rel=0.15)
     model = MuPLM(lm, base)
-    groups = mup_param_groups(model, base)
+    groups = mup_param_groups(model, base, weight_decay=0.1)
     assert groups[0]["lr_scale"] == pytest.approx(base / wide) and groups[1]["lr_scale"] == 1.0
+    # AdamW decays by lr * wd per step: the muP library keeps that product fixed for hidden matrices
+    assert groups[0]["lr_scale"] * groups[0]["weight_decay"] == pytest.approx(0.1)
+    assert groups[1]["weight_decay"] == 0.1
     assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
     assert len(groups[0]["params"]) == 2 * (4 + 3)  # per block: q, k, v, output; w1, w2, w3
     ids = torch.randint(0, 100, (2, 8))
     lm.lm_head.weight.data.normal_()
     assert torch.allclose(model(ids), lm(ids) * base / wide)
+
+
+def test_mup_keeps_the_update_size_fixed_as_width_grows():
+    """The property muP is built for: at one learning rate, a step moves the outputs as much at any width.
+
+    Under SP an Adam step on a d x d matrix changes its output by ~lr * d (d coherent terms).
+    """
+    ids = torch.randint(0, 64, (4, 17), generator=torch.Generator().manual_seed(1))
+    x, y = ids[:, :-1], ids[:, 1:]
+    sp = [logit_change(w, "sp", x, y, base_width=16) for w in (16, 128)]
+    mup = [logit_change(w, "mup", x, y, base_width=16) for w in (16, 128)]
+    assert sp[1] / sp[0] > 4  # 8x wider: the change grows roughly in proportion (about 10x measured)
+    assert 0.25 < mup[1] / mup[0] < 4  # the same order (about 0.5x measured: finite-width effects)
 
 
 def test_train_applies_group_lr_scale():
@@ -300,6 +316,11 @@ def test_mup_errors():
         apply_mup_init(torch.nn.Linear(2, 2), 8)
     with pytest.raises(ValueError, match="parametrization"):
         lr_sweep(np.zeros(10, np.uint16), np.zeros(10, np.uint16), [16], [1e-3], "ntk")
+    ids = torch.zeros((1, 4), dtype=torch.long)
+    with pytest.raises(ValueError, match="logit_change: parametrization"):
+        logit_change(16, "ntk", ids, ids)
+    with pytest.raises(ValueError, match="lr"):
+        logit_change(16, "sp", ids, ids, lr=0.0)
 
 
 def test_lr_sweep_shape(tokens, one_thread):

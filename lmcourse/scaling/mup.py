@@ -1,10 +1,10 @@
 """The maximal-update parametrization (muP) for Adam, on the course's TransformerLM, without changing it.
 
-muP (Yang et al. 2021, "Tensor Programs V") chooses each layer's initialisation, learning rate and
+muP (Yang et al. 2022, "Tensor Programs V") chooses each layer's initialisation, learning rate and
 output multiplier so that, as the width grows, every layer's activations and their change per step
 stay of the same size. Then the best learning rate found on a narrow model stays the best on a wide
-one. Following the Adam column of their table (widths relative to a `base_width`, where muP and the
-standard parametrization coincide; m = width / base_width):
+one. Following the Adam column of their tables 3 and 8 (widths relative to a `base_width`, where the
+learning rates and the output multiplier reduce to the standard ones; m = width / base_width):
 
 | parameters                          | init variance | Adam learning rate |
 |-------------------------------------|---------------|--------------------|
@@ -13,8 +13,9 @@ standard parametrization coincide; m = width / base_width):
 | output head (readout)               | 0             | lr, logits x 1/m   |
 
 Covers `apply_mup_init`, `mup_param_groups` (AdamW groups whose "lr_scale" the training loop
-applies every step), `MuPLM` (the model with its logits multiplied by 1/m) and `lr_sweep` (final
-loss of short runs for every (width, learning rate), in either parametrization).
+applies every step), `MuPLM` (the model with its logits multiplied by 1/m), `logit_change` (how far
+one Adam step moves the logits at a given width: the property muP is built for) and `lr_sweep`
+(final loss of short runs for every (width, learning rate), in either parametrization).
 
 Leaves out: the 1/head_dim attention scale of muP. The course's attention divides by sqrt(head_dim),
 but our model families keep head_dim fixed and add heads as they widen, so that factor does not
@@ -29,11 +30,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmcourse.nn import TransformerLM
+from lmcourse.nn import TransformerLM, cross_entropy
 from lmcourse.scaling.experiments import model_shape
-from lmcourse.train import TrainConfig, estimate_loss, train
+from lmcourse.train import AdamW, TrainConfig, estimate_loss, train
 
-__all__ = ["hidden_matrices", "apply_mup_init", "mup_param_groups", "MuPLM", "lr_sweep", "PARAMETRIZATIONS"]
+__all__ = ["hidden_matrices", "apply_mup_init", "mup_param_groups", "MuPLM", "logit_change", "lr_sweep",
+           "PARAMETRIZATIONS"]
 
 PARAMETRIZATIONS = ("sp", "mup")
 
@@ -75,15 +77,16 @@ def mup_param_groups(model, base_width: int, weight_decay: float = 0.0) -> list[
     """AdamW parameter groups: hidden matrices with lr_scale = base_width / width, everything else 1.
 
     `lmcourse.train.train` multiplies its scheduled learning rate by each group's "lr_scale", so one
-    schedule drives both groups and their ratio stays fixed. AdamW's decoupled decay is lr * wd, so it
-    shrinks with the hidden learning rate too (as in the muP library).
+    schedule drives both groups and their ratio stays fixed. AdamW decays by lr * wd per step; the
+    hidden group's wd is multiplied by m so that this product does not change with width, as the muP
+    library's MuAdamW does (what weight decay should do under muP is still debated).
     """
     lm = _check_model("mup_param_groups", model)
     m = _width_multiplier("mup_param_groups", lm, base_width)
     hidden = {id(p) for _, p in hidden_matrices(lm)}
     params = list(model.parameters())
     return [
-        {"params": [p for p in params if id(p) in hidden], "lr_scale": 1 / m, "weight_decay": weight_decay},
+        {"params": [p for p in params if id(p) in hidden], "lr_scale": 1 / m, "weight_decay": weight_decay * m},
         {"params": [p for p in params if id(p) not in hidden], "lr_scale": 1.0, "weight_decay": weight_decay},
     ]
 
@@ -106,6 +109,47 @@ class MuPLM(nn.Module):
         return self.lm(token_ids, token_positions) * self.output_multiplier
 
 
+def _build(fn: str, parametrization: str, width: int, num_layers: int, vocab_size: int, context_length: int,
+           base_width: int, seed: int) -> tuple[nn.Module, list[dict]]:
+    """A seeded model of `width` and its AdamW parameter groups, in either parametrization.
+
+    "sp": the default initialisation and one group (lr_scale 1). "mup": `apply_mup_init`, `MuPLM` and
+    `mup_param_groups` relative to `base_width`.
+    """
+    if parametrization not in PARAMETRIZATIONS:
+        raise ValueError(f"{fn}: parametrization={parametrization!r}; expected one of {PARAMETRIZATIONS}")
+    torch.manual_seed(seed)
+    model = TransformerLM.from_config(model_shape(width, num_layers, vocab_size, context_length))
+    if parametrization == "sp":
+        return model, [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    model = MuPLM(apply_mup_init(model, base_width), base_width)
+    return model, mup_param_groups(model, base_width)
+
+
+def logit_change(width: int, parametrization: str, inputs: torch.Tensor, targets: torch.Tensor, *, lr: float = 1e-2,
+                 base_width: int = 32, num_layers: int = 1, seed: int = 0) -> float:
+    """RMS change of the logits on `inputs` after one Adam step (no weight decay) on (inputs, targets).
+
+    Adam's first step moves every entry by +-lr (times the group's lr_scale), so this isolates how
+    the width turns a fixed learning rate into a change of the outputs: about lr * width under SP,
+    about the same at every width under muP.
+    """
+    if not lr > 0:
+        raise ValueError(f"logit_change: lr={lr!r}; expected a number > 0")
+    vocab_size = int(max(inputs.max(), targets.max())) + 1
+    model, groups = _build("logit_change", parametrization, width, num_layers, vocab_size, inputs.shape[-1],
+                           base_width, seed)
+    for group in groups:
+        group["lr"] = lr * group["lr_scale"]
+    optimizer = AdamW(groups, lr=lr, weight_decay=0.0)
+    with torch.no_grad():
+        before = model(inputs)
+    cross_entropy(model(inputs), targets).backward()
+    optimizer.step()
+    with torch.no_grad():
+        return (model(inputs) - before).pow(2).mean().sqrt().item()
+
+
 def lr_sweep(train_tokens: np.ndarray, val_tokens: np.ndarray, widths, lrs, parametrization: str, *,
              base_width: int = 32, num_layers: int = 2, steps: int = 100, batch_size: int = 8,
              context_length: int = 32, eval_batches: int = 4, seed: int = 0) -> np.ndarray:
@@ -113,7 +157,7 @@ def lr_sweep(train_tokens: np.ndarray, val_tokens: np.ndarray, widths, lrs, para
 
     "sp": the default initialisation, one learning rate for every parameter. "mup": `apply_mup_init`,
     `MuPLM` and `mup_param_groups` relative to `base_width`. Same seed, batches and schedule (10%
-    warmup, cosine to lr/10) everywhere; a run that diverges scores inf.
+    warmup, cosine to lr/10, `lmcourse.train.train`) everywhere; a run that diverges scores inf.
     """
     if parametrization not in PARAMETRIZATIONS:
         raise ValueError(f"lr_sweep: parametrization={parametrization!r}; expected one of {PARAMETRIZATIONS}")
@@ -124,16 +168,12 @@ def lr_sweep(train_tokens: np.ndarray, val_tokens: np.ndarray, widths, lrs, para
     losses = np.empty((len(widths), len(lrs)))
     for i, width in enumerate(widths):
         for j, lr in enumerate(lrs):
-            torch.manual_seed(seed)
-            model = TransformerLM.from_config(model_shape(width, num_layers, vocab_size, context_length))
+            model, groups = _build("lr_sweep", parametrization, width, num_layers, vocab_size, context_length,
+                                   base_width, seed)
             cfg = TrainConfig(batch_size=batch_size, max_iters=steps, max_lr=lr, min_lr=lr / 10,
                               warmup_iters=max(1, steps // 10), weight_decay=0.0, eval_iters=0,
                               log_interval=steps, device="cpu", seed=seed, peak_flops=1.0)
-            optimizer = None
-            if parametrization == "mup":
-                model = MuPLM(apply_mup_init(model, base_width), base_width)
-                optimizer = cfg.build_optimizer(mup_param_groups(model, base_width))
-            train(model, train_tokens, None, cfg, optimizer=optimizer)
+            train(model, train_tokens, None, cfg, optimizer=cfg.build_optimizer(groups))
             loss = estimate_loss(model, val_tokens, batch_size, context_length, eval_batches,
                                  np.random.default_rng(seed + 1))
             losses[i, j] = loss if math.isfinite(loss) else math.inf
