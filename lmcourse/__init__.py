@@ -2,7 +2,7 @@
 
 Subpackages follow the parts of the course: `tokenizer`, `nn` (the Transformer LM and MoE), `train`,
 `accounting` (parameters, FLOPs, memory; no torch), `data` (corpora, web extraction, filters, dedup),
-`widgets`; `kernels`, `parallel`, `scaling`, `inference` and `align` come with their chapters.
+`kernels` (Triton), `parallel` (torch.distributed), `scaling`, `inference`, `eval`, `align` and `widgets`.
 `config.TransformerConfig` is the one description of a model that `nn`, `accounting` and `train` share.
 This top-level module only holds what every chapter needs: the device choice and quiet progress bars.
 """

@@ -5,10 +5,12 @@ optional sliding window), `MultiHeadSelfAttention` with grouped-query attention 
 MHA = num_heads, MQA = 1) and QK-norm, rotary position embeddings (`RotaryEmbedding`, interleaved
 pairs (2i, 2i+1) as in the RoPE paper and CS336) and the sinusoidal table of Vaswani et al.
 
-Leaves out: the KV cache and every kernel-level trick (FlashAttention's tiling, skipping masked
-blocks) — see `lmcourse.inference` and `lmcourse.kernels`; here the whole (n_q, n_k) score matrix
-is built, which is what makes attention quadratic in memory. Cross-attention and dropout are not needed
-by a decoder-only LM.
+The attention takes an optional per-layer KV cache (any object with `update(k, v)` returning every
+key and value so far; `lmcourse.inference.KVCache` and the paged cache provide one), so decoding can
+feed one new token at a time. Leaves out: the cache storage itself (`lmcourse.inference`) and every
+kernel-level trick (FlashAttention's tiling, skipping masked blocks, `lmcourse.kernels`); here the
+whole (n_q, n_k) score matrix is built, which is what makes attention quadratic in memory.
+Cross-attention and dropout are not needed by a decoder-only LM.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from torch import nn
 from lmcourse.nn.layers import Linear, RMSNorm, softmax
 
 __all__ = ["RotaryEmbedding", "sinusoidal_positions", "scaled_dot_product_attention", "causal_mask",
-           "MultiHeadSelfAttention"]
+           "positions_mask", "MultiHeadSelfAttention"]
 
 
 class RotaryEmbedding(nn.Module):
@@ -116,6 +118,19 @@ def causal_mask(n_q: int, n_k: int, sliding_window: int | None = None, device=No
     return mask
 
 
+def positions_mask(query_positions: torch.Tensor, n_k: int, sliding_window: int | None = None) -> torch.Tensor:
+    """Bool (batch, n_q, n_k) from query positions (batch, n_q): key slot j is visible to a query at
+    position p when j <= p (and j > p - sliding_window). With a cache, slot j holds position j, so this
+    is `causal_mask` for queries at arbitrary positions; slots past p (padding, or other rows' longer
+    histories in a batch) are masked by the same rule."""
+    key_pos = torch.arange(n_k, device=query_positions.device)
+    query_pos = query_positions[..., None]  # (batch, n_q, 1)
+    mask = key_pos <= query_pos
+    if sliding_window is not None:
+        mask &= key_pos > query_pos - sliding_window
+    return mask
+
+
 def scaled_dot_product_attention(Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor,
                                  mask: torch.Tensor | None = None) -> torch.Tensor:
     """softmax(Q K^T / sqrt(d_k)) V, with scores where mask is False set to -inf first.
@@ -179,11 +194,21 @@ class MultiHeadSelfAttention(nn.Module):
             self.k_norm = RMSNorm(self.head_dim, eps, device, dtype)
         self.qk_norm = qk_norm
 
-    def forward(self, x: torch.Tensor, token_positions: torch.Tensor | None = None) -> torch.Tensor:
-        """x: (batch, seq, d_model); token_positions: (seq,) or (batch, seq) -> (batch, seq, d_model)."""
+    def forward(self, x: torch.Tensor, token_positions: torch.Tensor | None = None,
+                kv_cache=None) -> torch.Tensor:
+        """x: (batch, seq, d_model); token_positions: (seq,) or (batch, seq) -> (batch, seq, d_model).
+
+        kv_cache: this layer's cache, an object whose `update(k, v)` stores the new keys and values
+        ((batch, num_kv_heads, seq, head_dim), after RoPE) and returns all of them so far, the key
+        at slot j being the token at position j. token_positions are then required: the absolute
+        positions of x's tokens, from which the causal (and sliding-window) mask is built.
+        """
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ValueError(f"MultiHeadSelfAttention: x has shape {tuple(x.shape)}; "
                              f"expected (batch, seq, d_model={self.d_model})")
+        if kv_cache is not None and token_positions is None:
+            raise ValueError("MultiHeadSelfAttention: a kv_cache needs token_positions (the new tokens' "
+                             "absolute positions, which are also their cache slots)")
         seq, group = x.shape[1], self.num_heads // self.num_kv_heads
         q = rearrange(self.q_proj(x), "b n (h d) -> b h n d", d=self.head_dim)
         k = rearrange(self.k_proj(x), "b n (h d) -> b h n d", d=self.head_dim)
@@ -197,8 +222,14 @@ class MultiHeadSelfAttention(nn.Module):
         # GQA without copying K and V: the `group` query heads that share a KV head are stacked
         # along the query axis, so one (group*seq, seq) score matrix per KV head does their work.
         q = rearrange(q, "b (h g) n d -> b h (g n) d", g=group)
-        mask = causal_mask(seq, seq, self.sliding_window, x.device)
-        out = scaled_dot_product_attention(q, k, v, mask.repeat(group, 1))  # (b, kv_heads, group*seq, d)
+        if kv_cache is None:
+            mask = causal_mask(seq, seq, self.sliding_window, x.device).repeat(group, 1)
+        else:
+            # Only num_kv_heads heads are stored: GQA/MQA shrink the cache by num_heads / num_kv_heads.
+            k, v = kv_cache.update(k, v)  # (b, kv_heads, n_k, d), every cached position so far
+            mask = positions_mask(token_positions.reshape(-1, seq), k.shape[-2], self.sliding_window)
+            mask = mask.repeat(1, group, 1).unsqueeze(1)  # (b or 1, 1, group*seq, n_k)
+        out = scaled_dot_product_attention(q, k, v, mask)  # (b, kv_heads, group*seq, d)
         return self.output_proj(rearrange(out, "b h (g n) d -> b n (h g d)", g=group))
 
     def extra_repr(self) -> str:

@@ -4,8 +4,10 @@ Covers: `TransformerBlock` (pre-norm, post-norm or parallel, as `TransformerConf
 `TransformerLM` (embeddings, position information, blocks, final norm, output head), with
 parameter counting, the MoE auxiliary loss of the last forward, and plain autoregressive sampling.
 
-Leaves out: the KV cache, speculative decoding and batched serving (`lmcourse.inference`: here
-`generate` recomputes the whole context for every new token, which is simple and quadratic),
+`forward` accepts a KV cache (`lmcourse.inference.KVCache` or a paged batch) so decoding feeds one new
+token per step. Leaves out: the cache storage, cached generation, speculative decoding and batched
+serving (`lmcourse.inference`; here `generate` recomputes the whole context for every new token,
+which is simple, quadratic, and the reference the cached paths are tested against),
 and weight loading from Hugging Face checkpoints. Parameter names follow CS336:
 token_embeddings, layers.{i}.attn.{q,k,v,output}_proj, layers.{i}.ln1, layers.{i}.ffn.{w1,w2,w3},
 layers.{i}.ln2, ln_final, lm_head.
@@ -58,15 +60,15 @@ class TransformerBlock(nn.Module):
         if self.pre_norm or not self.parallel:
             self.ln2 = _norm(config, device, dtype)
 
-    def forward(self, x: torch.Tensor, token_positions: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, token_positions: torch.Tensor | None = None, kv_cache=None) -> torch.Tensor:
         if self.parallel and self.pre_norm:
-            return x + self.attn(self.ln1(x), token_positions) + self.ffn(self.ln2(x))
+            return x + self.attn(self.ln1(x), token_positions, kv_cache) + self.ffn(self.ln2(x))
         if self.parallel:
-            return self.ln1(x + self.attn(x, token_positions) + self.ffn(x))
+            return self.ln1(x + self.attn(x, token_positions, kv_cache) + self.ffn(x))
         if self.pre_norm:
-            x = x + self.attn(self.ln1(x), token_positions)
+            x = x + self.attn(self.ln1(x), token_positions, kv_cache)
             return x + self.ffn(self.ln2(x))
-        x = self.ln1(x + self.attn(x, token_positions))
+        x = self.ln1(x + self.attn(x, token_positions, kv_cache))
         return self.ln2(x + self.ffn(x))
 
 
@@ -112,8 +114,14 @@ class TransformerLM(nn.Module):
             raise TypeError(f"TransformerLM.from_config: expected a TransformerConfig, got {type(config).__name__}")
         return cls(**config.to_dict(), device=device, dtype=dtype)
 
-    def forward(self, token_ids: torch.Tensor, token_positions: torch.Tensor | None = None) -> torch.Tensor:
-        """token_ids (batch, seq) integers; token_positions (seq,) or (batch, seq), default 0..seq-1."""
+    def forward(self, token_ids: torch.Tensor, token_positions: torch.Tensor | None = None,
+                kv_cache=None) -> torch.Tensor:
+        """token_ids (batch, seq) integers; token_positions (seq,) or (batch, seq), default 0..seq-1.
+
+        kv_cache (e.g. `lmcourse.inference.KVCache`): token_ids are the tokens after those already
+        cached; their positions come from the cache (`prepare`), every layer appends its keys and
+        values, and the cache advances by seq at the end (`commit`). Prefill once, then one token a step.
+        """
         config = self.config
         if token_ids.ndim != 2:
             raise ValueError(f"TransformerLM: token_ids has shape {tuple(token_ids.shape)}; expected (batch, seq)")
@@ -128,6 +136,15 @@ class TransformerLM(nn.Module):
         if token_ids.numel() and (token_ids.min() < 0 or token_ids.max() >= config.vocab_size):
             raise ValueError(f"TransformerLM: token ids range from {int(token_ids.min())} to {int(token_ids.max())}; "
                              f"expected ids in [0, vocab_size={config.vocab_size})")
+        if kv_cache is not None:
+            if token_positions is not None:
+                raise ValueError("TransformerLM: pass token_positions or kv_cache, not both "
+                                 "(with a cache the positions are the cache slots)")
+            token_positions = kv_cache.prepare(token_ids.shape[0], seq)  # (batch or 1, seq); checks room
+            if int(token_positions.max()) >= config.context_length:
+                raise ValueError(
+                    f"TransformerLM: {int(token_positions.max()) + 1 - seq} cached tokens + {seq} new ones exceed "
+                    f"context_length={config.context_length}; the position tables stop at {config.context_length - 1}")
         if token_positions is not None:
             check_positions("TransformerLM", token_positions, seq, config.context_length)
         x = self.token_embeddings(token_ids)  # (batch, seq, d_model)
@@ -135,8 +152,12 @@ class TransformerLM(nn.Module):
             positions = torch.arange(seq, device=token_ids.device) if token_positions is None else token_positions
             table = self.position_table if config.position == "sinusoidal" else self.position_embeddings.weight
             x = x + table[positions]
-        for layer in self.layers:
-            x = layer(x, token_positions)
+        for i, layer in enumerate(self.layers):
+            # the cache is passed only when there is one, so wrappers of a block that take
+            # (x, token_positions), e.g. activation checkpointing, keep working
+            x = layer(x, token_positions) if kv_cache is None else layer(x, token_positions, kv_cache.layer(i))
+        if kv_cache is not None:
+            kv_cache.commit(seq)
         x = self.ln_final(x)
         head = self.token_embeddings.weight if config.tie_embeddings else self.lm_head.weight
         logits = torch.matmul(x, head.t())  # (batch, seq, vocab_size)

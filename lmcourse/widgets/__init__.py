@@ -23,3 +23,8 @@ __all__ += ["operation_cost", "roofline_panel_html", "roofline_svg", "roofline_w
 from lmcourse.widgets.zero import zero_html, zero_widget  # noqa: E402
 
 __all__ += ["zero_html", "zero_widget"]
+
+from lmcourse.widgets.speculative import (best_gamma, speculative_curves, speculative_panel_html,  # noqa: E402
+                                          speculative_widget)
+
+__all__ += ["best_gamma", "speculative_curves", "speculative_panel_html", "speculative_widget"]

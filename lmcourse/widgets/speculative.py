@@ -1,0 +1,162 @@
+"""A widget for speculative decoding: how acceptance alpha, draft length gamma and draft cost c set the speedup.
+
+Two sliders pick gamma (draft tokens per step) and c (one draft call's time over one target call's);
+the panel plots, against the per-token acceptance probability alpha, the tokens each target call
+yields, (1 - alpha^(gamma+1)) / (1 - alpha), and the expected speedup, that divided by (gamma c + 1)
+(`lmcourse.accounting.speculative.expected_tokens_per_call` / `expected_speedup`). Measured runs
+(alpha, tokens per call, speedup) can be overlaid as points; the caption tabulates both formulas at
+a few alphas and says which gamma would be best there.
+
+The arithmetic is in `speculative_curves`; `speculative_svg` and `speculative_panel_html` draw a
+panel as plain SVG/HTML, which is what the tests check. Every (gamma, c) panel is rendered once into
+nested `Stack`s linked to the sliders with `jslink`, so the sliders work in the static book too.
+
+Leaves out: an alpha slider (alpha is the x axis; the caption reads the curves off at chosen alphas),
+and non-i.i.d. acceptance (real acceptance varies along the text, which the measured points show).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import NamedTuple
+
+import numpy as np
+
+from lmcourse.accounting.speculative import expected_speedup, expected_tokens_per_call
+
+__all__ = ["SpeculativeCurves", "speculative_curves", "best_gamma", "speculative_svg", "speculative_panel_html",
+           "speculative_widget", "GAMMA_CHOICES", "COST_CHOICES"]
+
+GAMMA_CHOICES = (1, 2, 3, 4, 5, 6, 8)
+COST_CHOICES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+TABLE_ALPHAS = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+_WIDTH, _HEIGHT = 460, 290
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 16, 14, 42
+
+
+class SpeculativeCurves(NamedTuple):
+    gamma: int
+    cost_ratio: float
+    alpha: np.ndarray  # (num_points,) in [0, 1]
+    tokens_per_call: np.ndarray  # (num_points,)
+    speedup: np.ndarray  # (num_points,)
+
+
+def speculative_curves(gamma: int, cost_ratio: float, num_points: int = 101) -> SpeculativeCurves:
+    """Both formulas at num_points evenly spaced alphas in [0, 1]."""
+    if isinstance(num_points, bool) or not isinstance(num_points, int) or num_points < 2:
+        raise ValueError(f"speculative_curves: num_points={num_points!r}; expected an int >= 2")
+    alpha = np.linspace(0.0, 1.0, num_points)
+    tokens = np.array([expected_tokens_per_call(float(a), gamma) for a in alpha])
+    speedup = np.array([expected_speedup(float(a), gamma, cost_ratio) for a in alpha])
+    return SpeculativeCurves(gamma, cost_ratio, alpha, tokens, speedup)
+
+
+def best_gamma(alpha: float, cost_ratio: float, max_gamma: int = 16) -> int:
+    """The gamma in 1..max_gamma with the largest expected speedup."""
+    return max(range(1, max_gamma + 1), key=lambda g: expected_speedup(alpha, g, cost_ratio))
+
+
+def _point(curves: SpeculativeCurves, alpha: float, value: float) -> tuple[float, float]:
+    top = curves.gamma + 1  # the y axis goes up to the most a step can yield
+    x = _LEFT + alpha * (_WIDTH - _LEFT - _RIGHT)
+    y = _TOP + (1.0 - value / top) * (_HEIGHT - _TOP - _BOTTOM)
+    return x, y
+
+
+def speculative_svg(curves: SpeculativeCurves, measured=None) -> str:
+    """One panel: tokens per target call (blue) and speedup (red) against alpha, the break-even line
+    at 1, and `measured` points ((alpha, tokens_per_call, speedup or None), ...) if given."""
+    top = curves.gamma + 1
+    ticks = sorted({0, 1, top} | set(range(0, top + 1, max(1, top // 4))))
+    grid = ""
+    for t in ticks:
+        (x0, y), (x1, _) = _point(curves, 0, t), _point(curves, 1, t)
+        style = "stroke='#999' stroke-dasharray='4 3'" if t == 1 else "stroke='#e4e4e4'"  # 1 = break-even
+        grid += (f"<line x1='{x0:.1f}' y1='{y:.1f}' x2='{x1:.1f}' y2='{y:.1f}' {style}/>"
+                 f"<text x='{_LEFT - 6}' y='{y + 4:.1f}' font-size='11' text-anchor='end'>{t}</text>")
+    grid += "".join(f"<text x='{_point(curves, a, 0)[0]:.1f}' y='{_HEIGHT - _BOTTOM + 16}' font-size='11' "
+                    f"text-anchor='middle'>{a:.1f}</text>" for a in np.linspace(0, 1, 6))
+    axes = (f"<rect x='{_LEFT}' y='{_TOP}' width='{_WIDTH - _LEFT - _RIGHT}' height='{_HEIGHT - _TOP - _BOTTOM}' "
+            f"fill='none' stroke='#888'/>"
+            f"<text x='{(_LEFT + _WIDTH - _RIGHT) / 2:.1f}' y='{_HEIGHT - 6}' font-size='12' text-anchor='middle'>"
+            f"per-token acceptance alpha</text>"
+            f"<text transform='translate(13 {(_TOP + _HEIGHT - _BOTTOM) / 2:.1f}) rotate(-90)' font-size='12' "
+            f"text-anchor='middle'>x (tokens per call, speedup)</text>")
+    lines = ""
+    for values, color in ((curves.tokens_per_call, "#4c78a8"), (curves.speedup, "#e45756")):
+        path = " ".join("{:.1f},{:.1f}".format(*_point(curves, a, v)) for a, v in zip(curves.alpha, values))
+        lines += f"<polyline points='{path}' fill='none' stroke='{color}' stroke-width='2'/>"
+    legend = (f"<text x='{_LEFT + 8}' y='{_TOP + 16}' font-size='11' fill='#4c78a8'>tokens per target call</text>"
+              f"<text x='{_LEFT + 8}' y='{_TOP + 31}' font-size='11' fill='#e45756'>"
+              f"speedup at c = {curves.cost_ratio:g}</text>")
+    dots = ""
+    for alpha, tokens, speedup in measured or ():
+        x, y = _point(curves, alpha, tokens)
+        dots += f"<circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='#4c78a8' stroke='#222' stroke-width='0.8'/>"
+        if speedup is not None:
+            x, y = _point(curves, alpha, speedup)
+            dots += f"<rect x='{x - 4:.1f}' y='{y - 4:.1f}' width='8' height='8' fill='#e45756' stroke='#222'/>"
+    title = f"Speculative decoding with gamma = {curves.gamma} draft tokens, cost ratio c = {curves.cost_ratio:g}"
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {_WIDTH} {_HEIGHT}' width='{_WIDTH}' "
+            f"height='{_HEIGHT}' role='img' font-family='sans-serif'><title>{html.escape(title)}</title>"
+            f"{grid}{axes}{lines}{legend}{dots}</svg>")
+
+
+def speculative_panel_html(gamma: int, cost_ratio: float, measured=None, alphas=TABLE_ALPHAS) -> str:
+    """The panel for (gamma, c): the SVG and a table of both formulas (and the best gamma) at `alphas`."""
+    curves = speculative_curves(gamma, cost_ratio)
+    rows = "".join(f"<tr><td>{a:g}</td><td>{expected_tokens_per_call(a, gamma):.2f}</td>"
+                   f"<td>{expected_speedup(a, gamma, cost_ratio):.2f}</td><td>{best_gamma(a, cost_ratio)}</td></tr>"
+                   for a in alphas)
+    legend = (" Points: measured runs (circles: tokens per target call; squares: measured speedup)."
+              if measured else "")
+    table = (f"<table style='font-size:12px'><tr><th>alpha</th><th>tokens / target call</th>"
+             f"<th>speedup (gamma = {gamma})</th><th>best gamma</th></tr>{rows}</table>")
+    caption = (f"<p>gamma = <b>{gamma}</b> draft tokens per step; a draft call costs c = <b>{cost_ratio:g}</b> "
+               f"target calls. Below the dashed line at 1 speculation is slower than plain decoding.{legend}</p>")
+    return speculative_svg(curves, measured) + caption + table
+
+
+def speculative_widget(gamma: int = 4, cost_ratio: float = 0.1, measured: dict | None = None, *,
+                       gamma_choices=GAMMA_CHOICES, cost_choices=COST_CHOICES):
+    """Sliders for gamma and c; `measured` maps gamma -> [(alpha, tokens_per_call, speedup or None), ...].
+
+    The VBox has `.sliders` ("gamma", "cost") and `.shown()`, the HTML of the visible panel.
+    """
+    import ipywidgets as widgets
+
+    for name, value, choices in (("gamma", gamma, gamma_choices), ("cost_ratio", cost_ratio, cost_choices)):
+        if value not in choices:
+            raise ValueError(f"speculative_widget: {name}={value!r}; expected one of {tuple(choices)}")
+    measured = measured or {}
+    gamma_slider = widgets.SelectionSlider(options=list(gamma_choices), value=gamma, description="gamma")
+    cost_slider = widgets.SelectionSlider(options=list(cost_choices), value=cost_ratio, description="cost c")
+    by_cost = [widgets.Stack([widgets.HTML(speculative_panel_html(g, c, measured.get(g))) for c in cost_choices],
+                             selected_index=cost_slider.index)
+               for g in gamma_choices]
+    pages = widgets.Stack(by_cost, selected_index=gamma_slider.index)
+    # Linked in the browser (works in the static book) and in the kernel (what the tests read).
+    widgets.jslink((gamma_slider, "index"), (pages, "selected_index"))
+    for stack in by_cost:
+        widgets.jslink((cost_slider, "index"), (stack, "selected_index"))
+
+    def follow_gamma(change):
+        pages.selected_index = change["new"]
+
+    def follow_cost(change):
+        for stack in by_cost:
+            stack.selected_index = change["new"]
+
+    gamma_slider.observe(follow_gamma, names="index")
+    cost_slider.observe(follow_cost, names="index")
+    box = widgets.VBox([widgets.HBox([gamma_slider, cost_slider]), pages])
+    box.sliders = {"gamma": gamma_slider, "cost": cost_slider}
+
+    def shown() -> str:
+        stack = pages.children[pages.selected_index]
+        return stack.children[stack.selected_index].value
+
+    box.shown = shown
+    return box
