@@ -9,8 +9,9 @@ verifies at (`jaccard_threshold`), and the caption gives the chance that a pair 
 The arithmetic is in `scurve_points`; `scurve_svg` and `scurve_panel_html` draw one panel as plain
 SVG/HTML (no JavaScript, no matplotlib), which is what the tests check. The widget renders every
 (b, r) panel of a small grid once, into nested `Stack`s whose visible pages are linked to the two
-sliders in the browser (`jslink`), so both sliders also work in the static book. The empirical
-points cost a few MinHash runs per panel, so they are cached per (b, r) (`empirical_points`).
+sliders in the browser (`jslink`; `lmcourse.widgets._pages`), so both sliders also work in the
+static book. The empirical points cost a few MinHash runs per panel, so they are cached per
+(b, r) (`empirical_points`).
 
 Leaves out: choosing b and r automatically (see exercise 1 of chapter 14) and values of b and r
 outside the grid the widget was built with.
@@ -25,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lmcourse.data.lsh import empirical_candidate_rate, lsh_candidate_probability, lsh_threshold
+from lmcourse.widgets._pages import paged_panels
 
 __all__ = ["SCurve", "scurve_points", "empirical_points", "scurve_svg", "scurve_panel_html",
            "lsh_scurve_widget", "BAND_CHOICES", "ROW_CHOICES"]
@@ -143,37 +145,9 @@ def lsh_scurve_widget(num_bands: int = 16, rows: int = 8, *, band_choices=BAND_C
 
     The VBox has `.sliders` ("bands", "rows") and `.shown()`, the HTML of the visible panel.
     """
-    import ipywidgets as widgets
-
     _check_choice("num_bands", num_bands, band_choices)
     _check_choice("rows", rows, row_choices)
-    bands_slider = widgets.SelectionSlider(options=list(band_choices), value=num_bands, description="bands b")
-    rows_slider = widgets.SelectionSlider(options=list(row_choices), value=rows, description="rows r")
-    by_rows = [widgets.Stack([widgets.HTML(scurve_panel_html(b, r, jaccard_threshold=jaccard_threshold,
-                                                            empirical=empirical, num_pairs=num_pairs))
-                              for r in row_choices], selected_index=rows_slider.index)
-               for b in band_choices]
-    pages = widgets.Stack(by_rows, selected_index=bands_slider.index)
-    # Linked in the browser, so the sliders also page through the panels in the static book ...
-    widgets.jslink((bands_slider, "index"), (pages, "selected_index"))
-    for stack in by_rows:
-        widgets.jslink((rows_slider, "index"), (stack, "selected_index"))
-
-    # ... and in the kernel, so the Python side (and the tests) see the panel the browser shows.
-    def follow_bands(change):
-        pages.selected_index = change["new"]
-
-    def follow_rows(change):
-        for stack in by_rows:
-            stack.selected_index = change["new"]
-
-    bands_slider.observe(follow_bands, names="index")
-    rows_slider.observe(follow_rows, names="index")
-    box = widgets.VBox([widgets.HBox([bands_slider, rows_slider]), pages])
-    box.sliders = {"bands": bands_slider, "rows": rows_slider}
-    def shown() -> str:
-        stack = pages.children[pages.selected_index]
-        return stack.children[stack.selected_index].value
-
-    box.shown = shown
-    return box
+    return paged_panels(
+        ("bands", "bands b", band_choices, num_bands), ("rows", "rows r", row_choices, rows),
+        lambda b, r: scurve_panel_html(b, r, jaccard_threshold=jaccard_threshold, empirical=empirical,
+                                       num_pairs=num_pairs))
