@@ -77,6 +77,10 @@ def test_cache_errors_name_the_lengths():
         model(torch.zeros(1, 3, dtype=torch.long), kv_cache=big)
     with pytest.raises(ValueError, match="max_len=0"):
         KVCache(1, 1, 1, 0, 4)
+    with pytest.raises(ValueError, match="max_len=0"):
+        KVCache.for_model(model, max_len=0)
+    with pytest.raises(ValueError, match="truncate: length=2.5"):
+        cache.truncate(2.5)
     with pytest.raises(ValueError, match="a kv_cache needs token_positions"):
         model.layers[0].attn(torch.zeros(1, 2, 32), kv_cache=cache.layer(0))
 
@@ -176,6 +180,18 @@ def test_pool_too_small_makes_requests_wait_not_fail():
         serve(model, reqs, num_blocks=2, block_size=4)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(max_batch_size=0), "max_batch_size=0"),
+    (dict(temperature=-1.0), "temperature=-1.0"),
+    (dict(requests=[Request(torch.zeros(30, dtype=torch.long), 5)]), "35 positions > context_length=32"),
+    (dict(requests=[Request(torch.zeros((), dtype=torch.long), 5)]), "prompt shape"),
+    (dict(requests=[Request(torch.zeros(3, dtype=torch.long), 0)]), "max_new_tokens=0")])
+def test_serve_rejects_bad_input(kwargs, match):
+    kwargs = {"requests": requests(), "num_blocks": 10, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        serve(tiny(), kwargs.pop("requests"), **kwargs)
+
+
 def test_block_tables_allocate_on_demand_and_free():
     model = tiny()
     cache = PagedKVCache.for_model(model, num_blocks=3, block_size=4)
@@ -183,9 +199,15 @@ def test_block_tables_allocate_on_demand_and_free():
     model(torch.zeros(1, 5, dtype=torch.long), kv_cache=cache.batch(["a"]))
     assert len(cache.block_tables["a"]) == 2 and len(cache.free_blocks) == 1  # 5 tokens -> 2 blocks of 4
     cache.add("b")
-    with pytest.raises(OutOfBlocksError, match="all 3 blocks of 4 slots are in use"):
+    with pytest.raises(OutOfBlocksError, match="need 2 more blocks .* 1 of 3 blocks of 4 slots are free"):
         model(torch.zeros(1, 5, dtype=torch.long), kv_cache=cache.batch(["b"]))
+    assert cache.block_tables["b"] == [] and len(cache.free_blocks) == 1  # all or nothing: no block taken
+    model(torch.zeros(1, 4, dtype=torch.long), kv_cache=cache.batch(["b"]))  # 4 tokens fit the last block
+    assert len(cache.free_blocks) == 0
+    with pytest.raises(OutOfBlocksError):  # "a" needs no new block for token 6, "b" needs one for token 5
+        model(torch.zeros(2, 1, dtype=torch.long), kv_cache=cache.batch(["a", "b"]))
+    assert cache.lengths == {"a": 5, "b": 4}
     cache.free("a")
-    assert len(cache.free_blocks) == 3 - len(cache.block_tables["b"])
+    assert sorted(cache.free_blocks + cache.block_tables["b"]) == [0, 1, 2]  # no block lost or duplicated
     with pytest.raises(ValueError, match="unknown request 'a'"):
         cache.free("a")

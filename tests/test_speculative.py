@@ -6,7 +6,8 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from lmcourse.inference import accept_drafts, expected_speedup, expected_tokens_per_call, speculative_generate
+from lmcourse.inference import (accept_drafts, expected_speedup, expected_tokens_per_call, probabilities,
+                                speculative_generate)
 from lmcourse.nn import TransformerLM
 
 VOCAB = 8
@@ -90,18 +91,23 @@ def tiny(d_model, num_layers, seed, sharpen=4.0):
     return model
 
 
-def test_speculative_generate_samples_the_targets_joint_distribution():
+# With temperature/top-k/top-p the output must follow the target's *filtered* distribution: verifying
+# against unfiltered q would emit tokens the filter removed (chisquare_pvalue refuses those). Filtering
+# the draft too only raises acceptance; correctness holds for any draft p.
+@pytest.mark.parametrize("sampling", [dict(), dict(temperature=2.0, top_k=4), dict(temperature=4.0, top_p=0.8)],
+                         ids=["plain", "temperature-top-k", "temperature-top-p"])
+def test_speculative_generate_samples_the_targets_joint_distribution(sampling):
     target, draft = tiny(16, 2, 0), tiny(8, 1, 1)
     prompt = torch.tensor([3, 1, 4])
     with torch.no_grad():
-        first = torch.softmax(target(prompt[None])[0, -1], -1)  # (VOCAB,)
+        first = probabilities(target(prompt[None])[0, -1], **sampling)  # (VOCAB,)
         seconds = torch.cat([prompt.expand(VOCAB, -1), torch.arange(VOCAB)[:, None]], 1)
-        second = torch.softmax(target(seconds)[:, -1], -1)  # (VOCAB first, VOCAB second)
+        second = probabilities(target(seconds)[:, -1], **sampling)  # (VOCAB first, VOCAB second)
     joint = (first[:, None] * second).flatten().numpy()
     g = torch.Generator().manual_seed(0)
     counts, accepted = np.zeros(VOCAB * VOCAB), []
     for _ in range(800):
-        result = speculative_generate(target, draft, prompt, 2, gamma=2, generator=g)
+        result = speculative_generate(target, draft, prompt, 2, gamma=2, generator=g, **sampling)
         a, b = result.ids[-2:].tolist()
         counts[a * VOCAB + b] += 1
         accepted.append(result.accepted[0])

@@ -45,8 +45,8 @@ class KVCache:
         """A cache shaped for `model` (a TransformerLM); max_len defaults to its context_length."""
         config = model.config
         weight = model.token_embeddings.weight
-        return cls(config.num_layers, batch_size, config.kv_heads, max_len or config.context_length,
-                   config.head_dim, weight.device, weight.dtype)
+        return cls(config.num_layers, batch_size, config.kv_heads,
+                   config.context_length if max_len is None else max_len, config.head_dim, weight.device, weight.dtype)
 
     def num_bytes(self) -> int:
         """Bytes allocated for keys and values (the whole max_len, used or not)."""
@@ -71,8 +71,8 @@ class KVCache:
 
     def truncate(self, length: int) -> None:
         """Forget every token from position `length` on (rejected speculative tokens); slots are reused."""
-        if not 0 <= length <= self.length:
-            raise ValueError(f"KVCache.truncate: length={length}; expected 0 <= length <= {self.length} "
+        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= self.length:
+            raise ValueError(f"KVCache.truncate: length={length!r}; expected an integer 0 <= length <= {self.length} "
                              "(the stored tokens)")
         self.length = length
 
@@ -104,8 +104,8 @@ def generate(model, prompt_ids: torch.Tensor, max_new_tokens: int, *, temperatur
 
     prompt_ids (seq,) or (batch, seq); returns prompt + new tokens. The whole sequence must fit in
     context_length (no cropping: a cache cannot drop its first tokens and keep the positions right).
-    With the same generator it draws the same tokens as `model.generate` (same probabilities, same
-    torch.multinomial calls), which is what the tests check.
+    Both use `sample` on the same logits (up to rounding), so with the same generator it draws the same
+    tokens as `model.generate`: the cache changes the cost of a step, never its outcome (what the tests check).
     """
     if prompt_ids.ndim not in (1, 2) or prompt_ids.shape[-1] == 0:
         raise ValueError(f"generate: prompt_ids has shape {tuple(prompt_ids.shape)}; expected a non-empty (seq,) "

@@ -33,7 +33,7 @@ __all__ = ["PagedKVCache", "OutOfBlocksError", "Request", "ServeLog", "serve"]
 
 
 class OutOfBlocksError(RuntimeError):
-    """The block pool has no free block left for a request's next token."""
+    """The block pool has too few free blocks for a batch's next tokens."""
 
 
 class PagedKVCache:
@@ -75,11 +75,9 @@ class PagedKVCache:
         del self.lengths[request_id]
 
     def _grow(self, request_id, new_length: int) -> None:
+        """Allocation on demand: take free blocks until the table covers new_length tokens (the caller checked room)."""
         table = self.block_tables[request_id]
-        while len(table) < self.blocks_for(new_length):  # allocation on demand: one block at a time
-            if not self.free_blocks:
-                raise OutOfBlocksError(f"PagedKVCache: request {request_id!r} needs a block for token {new_length} "
-                                       f"but all {self.num_blocks} blocks of {self.block_size} slots are in use")
+        while len(table) < self.blocks_for(new_length):
             table.append(self.free_blocks.pop())
 
     def slots(self, request_id, positions: torch.Tensor) -> torch.Tensor:
@@ -105,6 +103,13 @@ class PagedBatch:
         if batch_size != len(self.request_ids):
             raise ValueError(f"PagedBatch: a batch of {batch_size} rows for {len(self.request_ids)} requests")
         starts = [cache.lengths[r] for r in self.request_ids]
+        # All rows' blocks or none: a batch that does not fit raises before taking any block.
+        needed = sum(max(0, cache.blocks_for(start + seq) - len(cache.block_tables[r]))
+                     for r, start in zip(self.request_ids, starts))
+        if needed > len(cache.free_blocks):
+            raise OutOfBlocksError(f"PagedKVCache: requests {self.request_ids!r} need {needed} more blocks for "
+                                   f"{seq} more tokens each but {len(cache.free_blocks)} of {cache.num_blocks} "
+                                   f"blocks of {cache.block_size} slots are free")
         for r, start in zip(self.request_ids, starts):
             cache._grow(r, start + seq)
         positions = torch.tensor(starts, device=device)[:, None] + torch.arange(seq, device=device)
@@ -165,13 +170,16 @@ def serve(model, requests: list[Request], *, num_blocks: int, block_size: int = 
     finished requests (max_new_tokens reached, or eos_id) leave and free their blocks.
     """
     check_sampling(temperature)
+    if isinstance(max_batch_size, bool) or not isinstance(max_batch_size, int) or max_batch_size < 1:
+        raise ValueError(f"serve: max_batch_size={max_batch_size!r}; expected an integer >= 1")
     cache = PagedKVCache.for_model(model, num_blocks, block_size)
     context = model.config.context_length
     for i, r in enumerate(requests):
-        total = r.prompt_ids.shape[-1] + r.max_new_tokens
-        if r.prompt_ids.ndim != 1 or r.prompt_ids.shape[0] == 0 or r.max_new_tokens < 1:
+        if (r.prompt_ids.ndim != 1 or r.prompt_ids.shape[0] == 0 or isinstance(r.max_new_tokens, bool)
+                or not isinstance(r.max_new_tokens, int) or r.max_new_tokens < 1):
             raise ValueError(f"serve: request {i} has prompt shape {tuple(r.prompt_ids.shape)} and max_new_tokens="
-                             f"{r.max_new_tokens}; expected a non-empty (seq,) prompt and max_new_tokens >= 1")
+                             f"{r.max_new_tokens!r}; expected a non-empty (seq,) prompt and an integer max_new_tokens >= 1")
+        total = r.prompt_ids.shape[0] + r.max_new_tokens
         if total > context:
             raise ValueError(f"serve: request {i} needs {total} positions > context_length={context}")
         if cache.blocks_for(total) > num_blocks:

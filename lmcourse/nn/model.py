@@ -22,7 +22,7 @@ from torch import nn
 
 from lmcourse.config import TransformerConfig
 from lmcourse.nn.attention import MultiHeadSelfAttention, RotaryEmbedding, check_positions, sinusoidal_positions
-from lmcourse.nn.layers import Embedding, LayerNorm, Linear, RMSNorm, make_ffn, softmax
+from lmcourse.nn.layers import Embedding, LayerNorm, Linear, RMSNorm, make_ffn
 from lmcourse.nn.losses import soft_cap
 from lmcourse.nn.moe import MoEFeedForward
 
@@ -133,19 +133,23 @@ class TransformerLM(nn.Module):
                 f"TransformerLM: a sequence of {seq} tokens is longer than context_length={config.context_length}; "
                 f"the position tables (RoPE's cos/sin included) stop at position {config.context_length - 1}. "
                 "Crop the input to its last context_length tokens (generate() does).")
-        if token_ids.numel() and (token_ids.min() < 0 or token_ids.max() >= config.vocab_size):
-            raise ValueError(f"TransformerLM: token ids range from {int(token_ids.min())} to {int(token_ids.max())}; "
-                             f"expected ids in [0, vocab_size={config.vocab_size})")
+        if token_ids.numel():
+            # One reduction and one device sync for both ends (this runs at every decode step).
+            low, high = torch.stack(torch.aminmax(token_ids)).tolist()
+            if low < 0 or high >= config.vocab_size:
+                raise ValueError(f"TransformerLM: token ids range from {low} to {high}; "
+                                 f"expected ids in [0, vocab_size={config.vocab_size})")
         if kv_cache is not None:
             if token_positions is not None:
                 raise ValueError("TransformerLM: pass token_positions or kv_cache, not both "
                                  "(with a cache the positions are the cache slots)")
             token_positions = kv_cache.prepare(token_ids.shape[0], seq)  # (batch or 1, seq); checks room
-            if int(token_positions.max()) >= config.context_length:
+            last = int(token_positions.max())
+            if last >= config.context_length:
                 raise ValueError(
-                    f"TransformerLM: {int(token_positions.max()) + 1 - seq} cached tokens + {seq} new ones exceed "
+                    f"TransformerLM: {last + 1 - seq} cached tokens + {seq} new ones exceed "
                     f"context_length={config.context_length}; the position tables stop at {config.context_length - 1}")
-        if token_positions is not None:
+        elif token_positions is not None:  # a cache's positions are built by prepare and bounded just above
             check_positions("TransformerLM", token_positions, seq, config.context_length)
         x = self.token_embeddings(token_ids)  # (batch, seq, d_model)
         if config.position in ("learned", "sinusoidal"):
@@ -194,22 +198,16 @@ class TransformerLM(nn.Module):
                              "expected a non-empty (seq,) or (batch, seq)")
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
             raise ValueError(f"generate: max_new_tokens={max_new_tokens!r}; expected an integer >= 0")
-        if not temperature >= 0:
-            raise ValueError(f"generate: temperature={temperature}; expected >= 0 (0 = greedy)")
-        if top_k is not None and not (isinstance(top_k, int) and top_k > 0):
-            raise ValueError(f"generate: top_k={top_k!r}; expected None or a positive integer")
+        # Imported here, not at module level: lmcourse.inference builds on lmcourse.nn, so a top-level
+        # import would be circular. One sampler for both paths: the cached generate draws the same tokens.
+        from lmcourse.inference.sampling import check_sampling, sample
+
+        check_sampling(temperature, top_k)
         ids = prompt_ids if prompt_ids.ndim == 2 else prompt_ids.unsqueeze(0)
         finished = torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
         for _ in range(max_new_tokens):
-            logits = self(ids[:, -self.config.context_length:])[:, -1, :].float()  # (batch, vocab)
-            if temperature == 0:
-                next_ids = logits.argmax(dim=-1)
-            else:
-                logits = logits / temperature
-                if top_k is not None and top_k < logits.shape[-1]:
-                    kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
-                    logits = logits.masked_fill(logits < kth, float("-inf"))
-                next_ids = torch.multinomial(softmax(logits, dim=-1), 1, generator=generator).squeeze(-1)
+            logits = self(ids[:, -self.config.context_length:])[:, -1, :]  # (batch, vocab)
+            next_ids = sample(logits, temperature, top_k, generator=generator)
             if eos_id is not None:
                 next_ids = next_ids.masked_fill(finished, eos_id)
                 finished |= next_ids == eos_id

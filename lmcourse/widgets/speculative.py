@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lmcourse.accounting.speculative import expected_speedup, expected_tokens_per_call
+from lmcourse.widgets._pages import paged_panels
 
 __all__ = ["SpeculativeCurves", "speculative_curves", "best_gamma", "speculative_svg", "speculative_panel_html",
            "speculative_widget", "GAMMA_CHOICES", "COST_CHOICES"]
@@ -125,38 +126,9 @@ def speculative_widget(gamma: int = 4, cost_ratio: float = 0.1, measured: dict |
 
     The VBox has `.sliders` ("gamma", "cost") and `.shown()`, the HTML of the visible panel.
     """
-    import ipywidgets as widgets
-
     for name, value, choices in (("gamma", gamma, gamma_choices), ("cost_ratio", cost_ratio, cost_choices)):
         if value not in choices:
             raise ValueError(f"speculative_widget: {name}={value!r}; expected one of {tuple(choices)}")
     measured = measured or {}
-    gamma_slider = widgets.SelectionSlider(options=list(gamma_choices), value=gamma, description="gamma")
-    cost_slider = widgets.SelectionSlider(options=list(cost_choices), value=cost_ratio, description="cost c")
-    by_cost = [widgets.Stack([widgets.HTML(speculative_panel_html(g, c, measured.get(g))) for c in cost_choices],
-                             selected_index=cost_slider.index)
-               for g in gamma_choices]
-    pages = widgets.Stack(by_cost, selected_index=gamma_slider.index)
-    # Linked in the browser (works in the static book) and in the kernel (what the tests read).
-    widgets.jslink((gamma_slider, "index"), (pages, "selected_index"))
-    for stack in by_cost:
-        widgets.jslink((cost_slider, "index"), (stack, "selected_index"))
-
-    def follow_gamma(change):
-        pages.selected_index = change["new"]
-
-    def follow_cost(change):
-        for stack in by_cost:
-            stack.selected_index = change["new"]
-
-    gamma_slider.observe(follow_gamma, names="index")
-    cost_slider.observe(follow_cost, names="index")
-    box = widgets.VBox([widgets.HBox([gamma_slider, cost_slider]), pages])
-    box.sliders = {"gamma": gamma_slider, "cost": cost_slider}
-
-    def shown() -> str:
-        stack = pages.children[pages.selected_index]
-        return stack.children[stack.selected_index].value
-
-    box.shown = shown
-    return box
+    return paged_panels(("gamma", "gamma", gamma_choices, gamma), ("cost", "cost c", cost_choices, cost_ratio),
+                        lambda g, c: speculative_panel_html(g, c, measured.get(g)))
