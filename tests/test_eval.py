@@ -14,7 +14,7 @@ from lmcourse.eval import (LETTERS, PROMPT_FORMATS, MathExample, MCExample, bits
                            continuation_log_likelihoods, evaluate_generative, evaluate_multiple_choice, evaluate_text,
                            format_math_prompt, format_mc_prompt, generate_completions, load_gsm8k_jsonl,
                            load_mmlu_csv, make_mc_questions, make_word_problems, parse_gsm8k_response,
-                           parse_mmlu_response, sequence_nll, sliding_windows)
+                           parse_mmlu_response, sequence_nll, sliding_windows, split_of)
 from lmcourse.nn import TransformerLM
 from lmcourse.tokenizer import ByteTokenizer
 
@@ -104,6 +104,32 @@ def test_generated_tasks_are_deterministic_and_valid():
         make_mc_questions(3, subjects=("physics",))
     with pytest.raises(ValueError, match="n="):
         make_word_problems(0)
+    with pytest.raises(ValueError, match="n="):
+        make_word_problems(None)
+    with pytest.raises(ValueError, match="split"):
+        make_mc_questions(3, split="dev")
+    with pytest.raises(TypeError, match="question"):
+        split_of(3)
+
+
+def test_train_and_test_splits_share_no_question():
+    everything = {e.question for e in make_mc_questions(None)}
+    test, train = make_mc_questions(None, seed=5, split="test"), make_mc_questions(None, seed=5, split="train")
+    assert len(everything) == 100 + 99 + 58 == len(test) + len(train)  # each question once, on one side
+    assert {e.question for e in test} | {e.question for e in train} == everything
+    assert {e.question for e in test}.isdisjoint(e.question for e in train)
+    assert 0.3 < len(test) / len(everything) < 0.7
+    assert all(split_of(e.question) == "test" for e in test)
+    drawn = make_mc_questions(600, seed=1, split="train")  # draws with replacement stay on their side
+    assert {e.question for e in drawn} <= {e.question for e in train}
+    # The package's contamination check agrees: no test question in training text built from the train
+    # split, most of them in text drawn from the whole space.
+    items = [e.question for e in test]
+    assert contamination_report(items, [format_mc_prompt(e) for e in drawn], n=8).contaminated == []
+    assert contamination_report(items, [format_mc_prompt(e) for e in make_mc_questions(600, seed=1)], n=8).fraction > 0.5
+    problems = make_word_problems(300, seed=1, split="test")
+    assert len(problems) == 300 and all(split_of(p.question) == "test" for p in problems)
+    assert {p.question for p in problems}.isdisjoint(p.question for p in make_word_problems(3000, seed=2, split="train"))
 
 
 def test_loaders_read_the_real_formats(tmp_path):
@@ -167,6 +193,7 @@ def test_parse_mmlu_without_a_capital_letter_is_none_unless_it_is_an_option(text
 @pytest.mark.parametrize("output,expected", [
     ("The total is $1,234.", "1234"), ("3 + 4 = 7", "7"), ("no numbers here", None), ("It is 3.5.", "3.5"),
     ("Temperature fell to -7 degrees", "-7"), ("5-3", "3"), ("#### 42\n", "42"),
+    ("she counted 1,2,3", "3"), ("12,3456 apples", "3456"), ("paid 1,000,000.50, then 7,", "7"),
 ])
 def test_parse_gsm8k_examples(output, expected):
     assert parse_gsm8k_response(output) == expected

@@ -6,7 +6,7 @@
   that opens with a letter as a label ("B", "B.", "(B) ...", but not "A dog"); else an output that is exactly one option's
   text. Anything else is None: a grader must not guess for the model.
 - `parse_gsm8k_response(output)`: the last number in the output, thousands separators removed, as a
-  string ("The total is $1,234." -> "1234"); None when there is no number.
+  string ("The total is $1,234." -> "1234", but "1,2,3" -> "3"); None when there is no number.
 
 Leaves out: asking another model to extract the answer (LLM-as-extractor), units, fractions, and
 numbers written as words.
@@ -27,8 +27,9 @@ _COMMIT = re.compile(rf"answer\s*(?:is|would be|will be|should be)?\s*[:=]?\s*(?
                      re.IGNORECASE)
 # An opening letter must look like a label ("B.", "B)", "(B)", "B" alone): "A dog ..." is not option A.
 _OPENING = re.compile(rf"\s*(?:\(([{LETTERS}])\)|([{LETTERS}])(?:[.):]|\s*$))")
-# A minus sign counts only where it cannot be a subtraction ("5-3" ends in 3, not -3).
-_NUMBER = re.compile(r"(?:(?<![\w-])-)?\d[\d,]*(?:\.\d+)?")
+# A minus sign counts only where it cannot be a subtraction ("5-3" ends in 3, not -3). A comma is
+# a thousands separator only before exactly three digits: "1,234" is one number, "1,2,3" three.
+_NUMBER = re.compile(r"(?:(?<![\w-])-)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?")
 
 
 def _options(example) -> list[str]:
@@ -65,4 +66,4 @@ def parse_gsm8k_response(output: str) -> str | None:
     numbers = _NUMBER.findall(output)
     if not numbers:
         return None
-    return numbers[-1].replace(",", "").rstrip(",")
+    return numbers[-1].replace(",", "")
