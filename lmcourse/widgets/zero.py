@@ -59,7 +59,7 @@ def zero_widget(num_params: float = 7.5e9, num_gpus: int = 64, stage: int = 1, o
     zero_html(num_params, num_gpus, stage, optimizer_bytes)  # validates the starting values
     wide = {"description_width": "initial"}
     c = {
-        "num_params": widgets.FloatLogSlider(value=num_params, base=10, min=8, max=12.5, step=0.05,
+        "num_params": widgets.FloatLogSlider(value=num_params, base=10, min=8, max=12.5, step=0.025,  # 7.5e9 on the grid
                                              description="parameters Ψ", readout_format=".3g", style=wide),
         "num_gpus": widgets.IntSlider(value=num_gpus, min=1, max=1024, description="GPUs N_d", style=wide),
         "optimizer_bytes": widgets.BoundedFloatText(value=optimizer_bytes, min=0, max=64, step=1,
