@@ -79,9 +79,12 @@ def check_positions(where: str, token_positions: torch.Tensor, seq: int, limit: 
         raise TypeError(f"{where}: token_positions has dtype {token_positions.dtype}; expected integers")
     if token_positions.shape[-1] != seq:
         raise ValueError(f"{where}: token_positions has shape {tuple(token_positions.shape)}; expected (..., {seq})")
-    if token_positions.numel() and (token_positions.min() < 0 or token_positions.max() >= limit):
-        raise ValueError(f"{where}: token_positions range from {int(token_positions.min())} to "
-                         f"{int(token_positions.max())}; expected 0 <= position < {limit} (the table size)")
+    if token_positions.numel():
+        # One reduction and one device sync for both ends: RoPE checks positions in every layer.
+        low, high = torch.stack(torch.aminmax(token_positions)).tolist()
+        if low < 0 or high >= limit:
+            raise ValueError(f"{where}: token_positions range from {low} to {high}; "
+                             f"expected 0 <= position < {limit} (the table size)")
 
 
 def sinusoidal_positions(context_length: int, d_model: int) -> torch.Tensor:
