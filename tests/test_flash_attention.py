@@ -145,6 +145,28 @@ def test_causal_never_touches_fully_masked_tiles(impl, monkeypatch):
         torch.testing.assert_close(dv[:, rows], expected[3][:, rows], atol=2e-5, rtol=2e-5)
 
 
+@pytest.mark.skipif(not INTERPRETED, reason="spies on a helper the interpreter runs as Python")
+@pytest.mark.parametrize("is_causal, n_queries, n_keys, masked, unmasked", [
+    (True, 48, 48, 3 * 3, 3 * 3),  # each pass: the 3 diagonal tiles masked, the 3 below them not
+    (False, 32, 40, 2 * 2, 2 * 2 + 2 * 2 + 3 * 2),  # forward and dQ mask the partial key tile; dK, dV never
+])
+def test_only_tiles_on_the_diagonal_or_the_edge_are_masked(is_causal, n_queries, n_keys, masked, unmasked,
+                                                           monkeypatch):
+    """Fully visible tiles take the unmasked path: count the MASKED flag of every score tile of the three kernels."""
+    from lmcourse.kernels import flash_triton
+
+    flags, scores = [], flash_triton._scores
+
+    def spy(*args):
+        flags.append(bool(args[6]))  # MASKED
+        return scores(*args)
+
+    monkeypatch.setattr(flash_triton, "_scores", spy)
+    q, k, v, grad_out = make_inputs((1,), n_queries, n_keys, 16, torch.float32)
+    run(FlashAttention2Triton, q, k, v, grad_out, is_causal)
+    assert (flags.count(True), flags.count(False)) == (masked, unmasked)
+
+
 def _bad_inputs():
     q, k, v = (torch.randn(2, 20, 16, device=DEVICE) for _ in range(3))
     return [
