@@ -9,14 +9,7 @@ from lmcourse.nn import TransformerLM
 
 VOCAB = 40
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny matrices: extra threads only add synchronization, and oversubscribe a busy machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny matrices: extra threads only add synchronization
 
 
 def tiny(**changes):

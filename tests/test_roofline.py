@@ -14,8 +14,8 @@ from lmcourse.accounting.roofline import (GPU_ARCH, GPU_GENERATIONS, OpCost, att
                                           prefill_cost, ridge_point, rmsnorm_cost, roofline_time, softmax_cost,
                                           wave_quantization)
 from lmcourse.config import TransformerConfig
-from lmcourse.kernels.timing import (Timing, benchmark, benchmark_many, measure_bandwidth, measure_matmul_flops,
-                                     measured_machine, saved_tensor_bytes)
+from lmcourse.timing import (Timing, benchmark, benchmark_many, measure_bandwidth, measure_matmul_flops,
+                             measured_machine, saved_tensor_bytes)
 from lmcourse.widgets.roofline import MEASURED, OPERATIONS, operation_cost, roofline_panel_html, roofline_svg, \
     roofline_widget
 

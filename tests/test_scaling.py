@@ -231,15 +231,6 @@ def tokens():
     return prepare_tokens(200_000, 20_000, 300)
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models train faster on one thread than on contended ones; restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_prepare_tokens(tokens):
     train_ids, val_ids = tokens
     assert train_ids.dtype == np.uint16 and val_ids.dtype == np.uint16

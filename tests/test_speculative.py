@@ -13,13 +13,7 @@ from lmcourse.nn import TransformerLM
 VOCAB = 8
 P_THRESHOLD = 1e-3  # a correct sampler fails this with probability 0.001; the seeds are fixed anyway
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def wrong_accept(target_probs, draft_probs, draft_tokens, generator=None):

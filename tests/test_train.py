@@ -245,16 +245,6 @@ def test_train_learns_and_logs_rows():
     assert all(row["tokens_per_s"] > 0 and 0 < row["mfu"] for row in history)
 
 
-@pytest.fixture
-def one_thread():
-    """A multithreaded CPU matmul may split its sums differently from call to call on a busy machine
-    (the math library picks its thread count as it goes), which changes last bits; one thread fixes the order."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_resume_continues_bit_for_bit(tmp_path, one_thread):
     n = 20
     straight = _tiny_model()

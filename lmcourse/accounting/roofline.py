@@ -10,7 +10,7 @@ move more, which is the point of tiling (`matmul_hbm_bytes`) and fusion.
 
 Also here: the chips' architecture figures (`GPU_ARCH`: SMs, shared memory, L2), peak FLOP/s and
 bandwidth over GPU generations (`GPU_GENERATIONS`), and wave quantization (`wave_quantization`).
-Pure arithmetic, no torch; a measured machine is just a `GPU(...)` (see `lmcourse.kernels.timing`).
+Pure arithmetic, no torch; a measured machine is just a `GPU(...)` (see `lmcourse.timing`).
 
 Left out: caches (an operand that fits in L2 may be re-read for free), kernel-launch overhead
 (which dominates tiny operations), and activation traffic in `decode_step_cost` / `prefill_cost`

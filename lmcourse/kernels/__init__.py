@@ -7,8 +7,9 @@
 - ``matmul``: tiled matmul with grouped tile ordering for L2 reuse;
 - ``flash_attention``: FlashAttention-2 forward and backward (PyTorch tiles and Triton);
 - ``assembly``: a kernel's Triton IR and PTX for a chosen GPU, compiled without one;
-- ``timing``: honest timing (warm-up, synchronize, median), the machine's measured ceilings, and the
-  bytes autograd saves for backward.
+- re-exported from ``lmcourse.timing`` (torch only, so the training loop uses it without Triton):
+  honest timing (warm-up, synchronize, median), the machine's measured ceilings, and the bytes
+  autograd saves for backward.
 
 Each kernel is checked against PyTorch's own op. Without a GPU, Triton kernels run through
 Triton's interpreter (set up in ``_triton.py``, which every Triton module imports first): exact
@@ -23,8 +24,8 @@ from lmcourse.kernels.gelu import GELU_CUDA_SOURCE, gelu_manual, gelu_triton, lo
 from lmcourse.kernels.matmul import matmul_reference, matmul_triton, tile_order
 from lmcourse.kernels.rmsnorm import RMSNormPyTorch, RMSNormTriton, rms_norm_triton
 from lmcourse.kernels.softmax import softmax_reference, softmax_triton
-from lmcourse.kernels.timing import (Timing, benchmark, benchmark_many, measure_bandwidth, measure_matmul_flops,
-                                     measured_machine, saved_tensor_bytes)
+from lmcourse.timing import (Timing, benchmark, benchmark_many, measure_bandwidth, measure_matmul_flops,
+                             measured_machine, saved_tensor_bytes)
 
 __all__ = [
     "INTERPRETED", "check_tensor", "gpu_assembly", "gpu_assemblies",

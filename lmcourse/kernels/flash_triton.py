@@ -59,6 +59,13 @@ LN2 = tl.constexpr(0.6931471805599453)  # log(x) = log2(x) ln 2
 
 
 @triton.jit
+def _load_rows(ptr, rows, num_rows, D: tl.constexpr):
+    """Rows `rows` of a contiguous (num_rows, D) matrix; rows past the end read as zeros."""
+    cols = tl.arange(0, D)
+    return tl.load(ptr + rows[:, None] * D + cols[None, :], mask=rows[:, None] < num_rows, other=0.0)
+
+
+@triton.jit
 def _scores(q, k, q_idx, k_idx, n_keys, qk_scale, MASKED: tl.constexpr, IS_CAUSAL: tl.constexpr,
             PRECISION: tl.constexpr):
     """S * log2(e) = q k^T * qk_scale for one (Q_TILE, K_TILE) block. MASKED: -inf where a key is
@@ -89,12 +96,10 @@ def _key_ranges(q_start, n_queries, n_keys, Q_TILE: tl.constexpr, K_TILE: tl.con
 def _forward_loop(acc, l, m, q, q_idx, k_ptr, v_ptr, k_lo, k_hi, n_keys, qk_scale, D: tl.constexpr,
                   K_TILE: tl.constexpr, MASKED: tl.constexpr, IS_CAUSAL: tl.constexpr, PRECISION: tl.constexpr):
     """The online softmax over key tiles [k_lo, k_hi); m and the scores are in base-2 units."""
-    cols = tl.arange(0, D)
     for k_start in range(k_lo, k_hi, K_TILE):
         k_idx = k_start + tl.arange(0, K_TILE)
-        k_rows = k_idx[:, None] < n_keys
-        k = tl.load(k_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
-        v = tl.load(v_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+        k = _load_rows(k_ptr, k_idx, n_keys, D)
+        v = _load_rows(v_ptr, k_idx, n_keys, D)
         s = _scores(q, k, q_idx, k_idx, n_keys, qk_scale, MASKED, IS_CAUSAL, PRECISION)
         m_new = tl.maximum(m, tl.max(s, axis=1))
         p = tl.exp2(s - m_new[:, None])
@@ -115,7 +120,7 @@ def _forward_kernel(q_ptr, k_ptr, v_ptr, o_ptr, l_ptr, n_queries, n_keys, scale,
     k_ptr, v_ptr = k_ptr + batch * n_keys * D, v_ptr + batch * n_keys * D
     q_idx, cols = q_start + tl.arange(0, Q_TILE), tl.arange(0, D)
     q_rows = q_idx[:, None] < n_queries  # the last tile may stick out past n_queries
-    q = tl.load(q_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
+    q = _load_rows(q_ptr, q_idx, n_queries, D)
     m = tl.full((Q_TILE,), -float("inf"), dtype=tl.float32)  # running row maximum (base 2)
     l = tl.zeros((Q_TILE,), dtype=tl.float32)  # running sum of 2^(s - m)
     acc = tl.zeros((Q_TILE, D), dtype=tl.float32)  # running 2^(s - m) @ v
@@ -135,12 +140,10 @@ def _forward_kernel(q_ptr, k_ptr, v_ptr, o_ptr, l_ptr, n_queries, n_keys, scale,
 def _dk_dv_loop(dk, dv, k, v, k_idx, q_ptr, do_ptr, l_ptr, delta_ptr, q_lo, q_hi, n_queries, n_keys, qk_scale,
                 D: tl.constexpr, Q_TILE: tl.constexpr, MASKED: tl.constexpr, IS_CAUSAL: tl.constexpr,
                 PRECISION: tl.constexpr):
-    cols = tl.arange(0, D)
     for q_start in range(q_lo, q_hi, Q_TILE):
         q_idx = q_start + tl.arange(0, Q_TILE)
-        q_rows = q_idx[:, None] < n_queries
-        q = tl.load(q_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
-        do = tl.load(do_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
+        q = _load_rows(q_ptr, q_idx, n_queries, D)
+        do = _load_rows(do_ptr, q_idx, n_queries, D)
         # L = +inf on padding rows makes their P exactly 0, so they add nothing to dK, dV.
         lse = tl.load(l_ptr + q_idx, mask=q_idx < n_queries, other=float("inf")) * LOG2E
         delta = tl.load(delta_ptr + q_idx, mask=q_idx < n_queries, other=0.0)
@@ -164,8 +167,8 @@ def _backward_dk_dv_kernel(q_ptr, k_ptr, v_ptr, do_ptr, l_ptr, delta_ptr, dk_ptr
     dk_ptr, dv_ptr = dk_ptr + batch * n_keys * D, dv_ptr + batch * n_keys * D
     k_idx, cols = k_start + tl.arange(0, K_TILE), tl.arange(0, D)
     k_rows = k_idx[:, None] < n_keys
-    k = tl.load(k_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
-    v = tl.load(v_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+    k = _load_rows(k_ptr, k_idx, n_keys, D)
+    v = _load_rows(v_ptr, k_idx, n_keys, D)
     dk = tl.zeros((K_TILE, D), dtype=tl.float32)
     dv = tl.zeros((K_TILE, D), dtype=tl.float32)
     qk_scale = scale * LOG2E
@@ -188,12 +191,10 @@ def _backward_dk_dv_kernel(q_ptr, k_ptr, v_ptr, do_ptr, l_ptr, delta_ptr, dk_ptr
 @triton.jit
 def _dq_loop(dq, q, do, lse, delta, q_idx, k_ptr, v_ptr, k_lo, k_hi, n_keys, qk_scale, D: tl.constexpr,
              K_TILE: tl.constexpr, MASKED: tl.constexpr, IS_CAUSAL: tl.constexpr, PRECISION: tl.constexpr):
-    cols = tl.arange(0, D)
     for k_start in range(k_lo, k_hi, K_TILE):
         k_idx = k_start + tl.arange(0, K_TILE)
-        k_rows = k_idx[:, None] < n_keys
-        k = tl.load(k_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
-        v = tl.load(v_ptr + k_idx[:, None] * D + cols[None, :], mask=k_rows, other=0.0)
+        k = _load_rows(k_ptr, k_idx, n_keys, D)
+        v = _load_rows(v_ptr, k_idx, n_keys, D)
         p = tl.exp2(_scores(q, k, q_idx, k_idx, n_keys, qk_scale, MASKED, IS_CAUSAL, PRECISION) - lse[:, None])
         dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
         ds = p * (dp - delta[:, None])
@@ -213,8 +214,8 @@ def _backward_dq_kernel(q_ptr, k_ptr, v_ptr, do_ptr, l_ptr, delta_ptr, dq_ptr, n
     k_ptr, v_ptr = k_ptr + batch * n_keys * D, v_ptr + batch * n_keys * D
     q_idx, cols = q_start + tl.arange(0, Q_TILE), tl.arange(0, D)
     q_rows = q_idx[:, None] < n_queries
-    q = tl.load(q_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
-    do = tl.load(do_ptr + q_idx[:, None] * D + cols[None, :], mask=q_rows, other=0.0)
+    q = _load_rows(q_ptr, q_idx, n_queries, D)
+    do = _load_rows(do_ptr, q_idx, n_queries, D)
     lse = tl.load(l_ptr + q_idx, mask=q_idx < n_queries, other=float("inf")) * LOG2E  # base 2, like the scores
     delta = tl.load(delta_ptr + q_idx, mask=q_idx < n_queries, other=0.0)
     dq = tl.zeros((Q_TILE, D), dtype=tl.float32)

@@ -29,6 +29,7 @@ import lmcourse
 from lmcourse.accounting import mfu, training_flops_per_token
 from lmcourse.config import dataclass_from_dict
 from lmcourse.nn import cross_entropy
+from lmcourse.timing import measure_matmul_flops
 from lmcourse.train.checkpoint import restore_rng_state, save_checkpoint
 from lmcourse.train.data import get_batch
 from lmcourse.train.optim import AdamW, clip_grad_norm, grad_norm
@@ -138,27 +139,15 @@ def measure_peak_flops(device, dtype: torch.dtype = torch.float32) -> float:
 
     A CPU has no datasheet peak to divide by, so MFU on it is relative to what a big matmul reaches;
     on a known GPU pass the datasheet figure (`lmcourse.accounting.GPUS[...].peak_flops`) instead.
+    The measurement is `lmcourse.timing.measure_matmul_flops` (warm-up, synchronized, median).
     """
     device = torch.device(device)
     key = (str(device), dtype)
     if key not in _PEAK_FLOPS:
-        n = 4096 if device.type == "cuda" else 1024
-        a = torch.randn(n, n, device=device).to(dtype)
-        b = torch.randn(n, n, device=device).to(dtype)
-        a @ b  # warm up (kernel selection, caches)
-        repeats = 10 if device.type == "cuda" else 3
-        _synchronize(device)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            a @ b
-        _synchronize(device)
-        _PEAK_FLOPS[key] = 2 * n**3 * repeats / (time.perf_counter() - start)
+        cuda = device.type == "cuda"
+        _PEAK_FLOPS[key] = measure_matmul_flops(device, n=4096 if cuda else 1024, dtype=dtype,
+                                                repeats=10 if cuda else 3)
     return _PEAK_FLOPS[key]
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 @torch.no_grad()

@@ -1,7 +1,7 @@
 """A roofline widget: put an operation on a GPU's roofline and read off what bounds it.
 
 The reader picks a GPU (the datasheet A100 / H100 / H200, or this machine as measured by
-`lmcourse.kernels.timing.measured_machine`), a dtype the GPU has a peak for, and an operation with
+`lmcourse.timing.measured_machine`), a dtype the GPU has a peak for, and an operation with
 its shape: a matmul m x k x n, an elementwise add of two m x n tensors, a softmax or RMSNorm over m
 rows of n, attention prefill, a whole-model prefill, or one decode step with a KV cache (the last
 three for a model preset, a batch and a sequence length). The panel plots the roof (log-log) with
@@ -161,7 +161,7 @@ def roofline_widget(gpu: str = "H100-80GB", dtype: str = "bf16", operation: str 
 
     def get_gpu(name: str) -> GPU:
         if name == MEASURED:
-            from lmcourse.kernels.timing import measured_machine
+            from lmcourse.timing import measured_machine
             return measured_machine()
         return GPUS[name]
 
