@@ -1,6 +1,6 @@
 """Matmuls against the roofline: measured throughput next to what `lmcourse.accounting.roofline` allows.
 
-Two sweeps, both timed with `lmcourse.kernels.timing` (interleaved repeats, medians):
+Two sweeps, both timed with `lmcourse.timing` (interleaved repeats, medians):
 
 1. roofline sweep: square matmuls of growing size, batched matrix-vector products (b x d @ d x d)
    and one large elementwise add. For each: its arithmetic intensity, the roofline's bound and
@@ -28,7 +28,7 @@ from _common import machine, table
 
 from lmcourse.accounting.hardware import GPUS
 from lmcourse.accounting.roofline import OpCost, attainable_flops, bound, elementwise_cost, matmul_cost
-from lmcourse.kernels.timing import benchmark_many, measured_machine
+from lmcourse.timing import benchmark_many, measured_machine
 
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 SETTINGS = {  # device type -> square sizes, matvec width, matvec batches, add size, shape range

@@ -6,7 +6,7 @@ GB/s (the bytes a fused kernel must move, over the median time) and as a share o
 a device-to-device copy measured in the same run; the matmul in TFLOP/s and as a share of a large
 torch matmul measured in the same run. The FlashAttention rows come from benchmarks/kernels_flash.py.
 
-With CUDA, times are `triton.testing.do_bench` medians (via lmcourse.kernels.timing.benchmark_many with
+With CUDA, times are `triton.testing.do_bench` medians (via lmcourse.timing.benchmark_many with
 do_bench=True) at large sizes, in bf16 by default. On the CPU, Triton kernels only run under the
 interpreter (NumPy, useless for speed), so the CPU run compares our PyTorch references with torch
 eager at small sizes, interleaved repeat by repeat; `--compile` adds torch.compile there (slow to

@@ -33,7 +33,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from _common import machine, table
 
 from lmcourse.kernels.flash_attention import FlashAttention2PyTorch, FlashAttention2Triton
-from lmcourse.kernels.timing import benchmark, benchmark_many, saved_tensor_bytes
+from lmcourse.timing import benchmark, benchmark_many, saved_tensor_bytes
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 CPU_SEQS, GPU_SEQ = (256, 512, 1024), 16384
