@@ -4,7 +4,8 @@ Subpackages follow the parts of the course: `tokenizer`, `nn` (the Transformer L
 `accounting` (parameters, FLOPs, memory; no torch), `data` (corpora, web extraction, filters, dedup),
 `kernels` (Triton), `parallel` (torch.distributed), `scaling`, `inference`, `eval`, `align` and `widgets`.
 `config.TransformerConfig` is the one description of a model that `nn`, `accounting` and `train` share.
-This top-level module only holds what every chapter needs: the device choice and quiet progress bars;
+This top-level module only holds what every chapter needs: the device choice, quiet progress bars and
+`show` (the package's own code as a cell output, see `source`);
 `timing` (honest timing, measured ceilings) and `files` (atomic writes) are shared by several parts.
 """
 
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import os
 
+from lmcourse.source import show
+
 __version__ = "0.1.0"
 
-__all__ = ["device", "progress", "attempt_or_solution", "__version__"]
+__all__ = ["device", "progress", "show", "attempt_or_solution", "__version__"]
 
 
 def device(prefer: str | None = None):
