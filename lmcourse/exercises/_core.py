@@ -1,0 +1,385 @@
+"""The mechanism behind every exercise of the book: define an exercise once, check a reader's answer,
+say plainly what happened, and keep the reference solution out of sight.
+
+An exercise is one of three kinds, each a small constructor:
+
+- `function_exercise`: the reader writes a function. The check calls it on cases and compares each
+  result with the reference's (or runs a custom `check`). A function that still raises
+  `NotImplementedError` is *not attempted*.
+- `value_exercise`: the reader predicts or computes a value (`my_x = ...`). `...` or `None` is *not
+  attempted*; anything else is compared with the reference value, which may depend on what the
+  chapter computed (passed as keyword arguments, the *context*).
+- `choice_exercise`: the reader answers a question by choosing an option ("a", "b", ...). This is
+  also the self-check for "explain in words" exercises: the words stay the reader's, the choice
+  checks the idea.
+
+`Workbook(chapter)` is what a chapter holds: `check(name, answer, **context)` prints one verdict
+(passed / not attempted yet, the reference ran / failed, with what was expected and what came back)
+and returns what the chapter goes on with (the reader's answer when it passed, the reference's
+otherwise); `report()` is the report card; `solutions()` shows every reference collapsed
+(`<details>`), so no solution sits under its exercise in a notebook, in Colab or in the book.
+
+Left out: grading across sessions, hints and timers. Every check is a pure function of the answer
+(and context), so `tests/test_exercises.py` runs each with a known-wrong answer and the reference.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "PASSED", "FAILED", "NOT_ATTEMPTED", "NOT_RUN", "Mismatch", "Exercise", "Outcome", "Workbook",
+    "expect", "function_exercise", "value_exercise", "choice_exercise",
+]
+
+PASSED, FAILED, NOT_ATTEMPTED, NOT_RUN = "passed", "failed", "not attempted", "not run"
+_MARK = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "…", NOT_RUN: "·"}
+
+
+class Mismatch(AssertionError):
+    """An answer that is not what the check expected; the message says what was expected and got."""
+
+
+class _NotAttempted(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing an answer with what was expected
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _kind(value: Any) -> str:
+    name = type(value).__name__
+    shape = getattr(value, "shape", None)
+    return f"{name} of shape {tuple(shape)}" if shape is not None else name
+
+
+def expect(got: Any, want: Any, what: str = "your answer", *, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> None:
+    """Raise `Mismatch` unless `got` equals `want`: numbers within `rel_tol`/`abs_tol`, tensors and
+    arrays by shape then value, sequences and mappings element by element, anything else by `==`.
+    The message names `what` was compared, the expected value and the one that came back."""
+    if hasattr(want, "shape") and hasattr(want, "dtype"):  # torch tensor or numpy array
+        if not (hasattr(got, "shape") and hasattr(got, "dtype")):
+            raise Mismatch(f"{what}: expected a {_kind(want)}, got a {_kind(got)}: {_short(got)}")
+        if tuple(got.shape) != tuple(want.shape):
+            raise Mismatch(f"{what}: expected shape {tuple(want.shape)}, got shape {tuple(got.shape)}")
+        import numpy as np
+
+        g, w = (np.asarray(t.detach().cpu().double() if hasattr(t, "detach") else t, dtype=float) for t in (got, want))
+        bad = ~np.isclose(g, w, rtol=rel_tol, atol=abs_tol, equal_nan=True)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise Mismatch(f"{what}: {int(bad.sum())} of {bad.size} values differ; at {index} expected "
+                           f"{w[index]:.6g}, got {g[index]:.6g}")
+        return
+    if isinstance(want, bool) or want is None:
+        if got is not want and got != want:
+            raise Mismatch(f"{what}: expected {want!r}, got {_short(got)}")
+        return
+    if isinstance(want, (int, float)):
+        if isinstance(got, bool) or not isinstance(got, (int, float)) and not hasattr(got, "__float__"):
+            raise Mismatch(f"{what}: expected a number like {want!r}, got a {_kind(got)}: {_short(got)}")
+        if not math.isclose(float(got), float(want), rel_tol=rel_tol, abs_tol=abs_tol):
+            raise Mismatch(f"{what}: expected {want!r}, got {_short(got)}")
+        return
+    if isinstance(want, (str, bytes)):
+        if got != want:
+            raise Mismatch(f"{what}: expected {want!r}, got {_short(got)}")
+        return
+    if isinstance(want, Mapping):
+        if not isinstance(got, Mapping):
+            raise Mismatch(f"{what}: expected a mapping like {_short(want)}, got a {_kind(got)}")
+        if set(got) != set(want):
+            missing, extra = set(want) - set(got), set(got) - set(want)
+            raise Mismatch(f"{what}: keys differ (missing {sorted(map(repr, missing))}, "
+                           f"unexpected {sorted(map(repr, extra))})")
+        for key in want:
+            expect(got[key], want[key], f"{what}[{key!r}]", rel_tol=rel_tol, abs_tol=abs_tol)
+        return
+    if isinstance(want, (Sequence, set, frozenset)):
+        if isinstance(got, (str, bytes)) or not isinstance(got, (Sequence, set, frozenset)):
+            raise Mismatch(f"{what}: expected a {type(want).__name__} like {_short(want)}, got a {_kind(got)}")
+        if isinstance(want, (set, frozenset)):
+            if set(got) != set(want):
+                raise Mismatch(f"{what}: expected {_short(want)}, got {_short(got)}")
+            return
+        if len(got) != len(want):
+            raise Mismatch(f"{what}: expected {len(want)} items {_short(want)}, got {len(got)}: {_short(got)}")
+        for i, (g, w) in enumerate(zip(got, want)):
+            expect(g, w, f"{what}[{i}]", rel_tol=rel_tol, abs_tol=abs_tol)
+        return
+    if got != want:
+        raise Mismatch(f"{what}: expected {_short(want)}, got {_short(got)}")
+
+
+def _is_blank(answer: Any) -> bool:
+    return answer is None or answer is Ellipsis
+
+
+def _call_text(name: str, args: tuple, kwargs: Mapping) -> str:
+    parts = [_short(a, 40) for a in args] + [f"{k}={_short(v, 40)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+# --------------------------------------------------------------------------------------------
+# Exercises
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one check found: `status` (PASSED/FAILED/NOT_ATTEMPTED), `detail` (why, for FAILED)
+    and `value` (what the chapter goes on with)."""
+
+    status: str
+    detail: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise. Build it with `function_exercise`, `value_exercise` or `choice_exercise`."""
+
+    name: str
+    title: str
+    kind: str
+    reference: Any  # the reference function, the reference value (or a function of the context), the right option
+    judge: Callable[..., None]  # judge(answer, **context) raises Mismatch, _NotAttempted or anything the answer raised
+    options: Mapping[str, str] = field(default_factory=dict)
+    explanation: str = ""
+
+    def reference_value(self, **context) -> Any:
+        """What the chapter goes on with when the reader's answer did not pass."""
+        if self.kind == "function":
+            return self.reference
+        if self.kind == "value" and callable(self.reference):
+            return self.reference(**context)
+        return self.reference
+
+    def evaluate(self, answer: Any, **context) -> Outcome:
+        """Check `answer`; never raises for a wrong or unfinished answer."""
+        try:
+            self.judge(answer, **context)
+        except _NotAttempted:
+            return Outcome(NOT_ATTEMPTED, "", self.reference_value(**context))
+        except NotImplementedError:
+            return Outcome(NOT_ATTEMPTED, "", self.reference_value(**context))
+        except Mismatch as err:
+            return Outcome(FAILED, str(err), self.reference_value(**context))
+        except Exception as err:  # the reader's code raised: report it, keep the chapter going
+            return Outcome(FAILED, f"your code raised {type(err).__name__}: {err}", self.reference_value(**context))
+        return Outcome(PASSED, "", answer)
+
+
+def function_exercise(
+    name: str,
+    title: str,
+    reference: Callable,
+    cases: Iterable[tuple] | Callable[..., Iterable[tuple]] | None = None,
+    *,
+    check: Callable[..., None] | None = None,
+    rel_tol: float = 1e-6,
+    abs_tol: float = 1e-9,
+    explanation: str = "",
+) -> Exercise:
+    """The reader writes a function like `reference`.
+
+    Either `cases` (argument tuples, or a function of the chapter's context returning them; a
+    case may be `(args, kwargs)` with a dict last) is called on the answer and on `reference` and
+    the results compared with `expect`, or `check(answer, **context)` raises `Mismatch` itself.
+    """
+    if (cases is None) == (check is None):
+        raise ValueError(f"function_exercise {name!r}: give exactly one of cases= and check=")
+
+    def judge(answer, **context):
+        if not callable(answer):
+            if _is_blank(answer):
+                raise _NotAttempted
+            raise Mismatch(f"expected a function, got a {_kind(answer)}: {_short(answer)}")
+        if check is not None:
+            check(answer, **context)
+            return
+        for case in cases(**context) if callable(cases) else cases:
+            args, kwargs = (case[:-1], case[-1]) if case and isinstance(case[-1], dict) else (tuple(case), {})
+            got = answer(*args, **kwargs)
+            expect(got, reference(*args, **kwargs), _call_text(f"my_{name}", args, kwargs),
+                   rel_tol=rel_tol, abs_tol=abs_tol)
+
+    return Exercise(name, title, "function", reference, judge, explanation=explanation)
+
+
+def value_exercise(
+    name: str,
+    title: str,
+    reference: Any,
+    *,
+    rel_tol: float = 1e-6,
+    abs_tol: float = 1e-9,
+    compare: Callable[[Any, Any], None] | None = None,
+    explanation: str = "",
+) -> Exercise:
+    """The reader gives a value (`my_<name> = ...`). `reference` is the value, or a function of the
+    chapter's context that computes it; `compare(got, want)` replaces `expect` when given."""
+
+    def judge(answer, **context):
+        if _is_blank(answer):
+            raise _NotAttempted
+        want = reference(**context) if callable(reference) else reference
+        if compare is not None:
+            compare(answer, want)
+        else:
+            expect(answer, want, f"my_{name}", rel_tol=rel_tol, abs_tol=abs_tol)
+
+    return Exercise(name, title, "value", reference, judge, explanation=explanation)
+
+
+def choice_exercise(name: str, title: str, options: Mapping[str, str], answer: str, explanation: str) -> Exercise:
+    """The reader picks one of `options` (keys such as "a", "b"); `explanation` says why `answer`."""
+    if answer not in options:
+        raise ValueError(f"choice_exercise {name!r}: answer={answer!r} is not one of {sorted(options)}")
+
+    def judge(given, **context):
+        if _is_blank(given):
+            raise _NotAttempted
+        key = given.strip().lower() if isinstance(given, str) else given
+        if key not in options:
+            raise Mismatch(f"expected one of {', '.join(map(repr, options))}; got {_short(given)}")
+        if key != answer:
+            raise Mismatch(f"you chose {key!r} ({options[key]}); that is not it")
+
+    return Exercise(name, title, "choice", answer, judge, options=dict(options), explanation=explanation)
+
+
+# --------------------------------------------------------------------------------------------
+# A chapter's workbook
+
+
+def _chapter_module(chapter: int):
+    if isinstance(chapter, bool) or not isinstance(chapter, int):
+        raise TypeError(f"Workbook: chapter={chapter!r}; expected a chapter number (int)")
+    try:
+        return importlib.import_module(f"lmcourse.exercises.ch{chapter:02d}")
+    except ModuleNotFoundError:
+        raise ValueError(f"Workbook: chapter={chapter}; no exercises are defined for it "
+                         f"(expected a module lmcourse/exercises/ch{chapter:02d}.py)") from None
+
+
+class _Display:
+    """Something a notebook shows as HTML or Markdown and a terminal as text."""
+
+    def __init__(self, text: str, markdown: str | None = None, html_: str | None = None):
+        self._text, self._markdown, self._html = text, markdown, html_
+
+    def __repr__(self) -> str:
+        return self._text
+
+    def _repr_markdown_(self):
+        return self._markdown
+
+    def _repr_html_(self):
+        return self._html
+
+
+class Workbook:
+    """The exercises of one chapter and what the reader's answers did (see the module docstring)."""
+
+    def __init__(self, chapter: int):
+        module = _chapter_module(chapter)
+        self.chapter = chapter
+        self.exercises: dict[str, Exercise] = {ex.name: ex for ex in module.EXERCISES}
+        if len(self.exercises) != len(module.EXERCISES):
+            raise ValueError(f"lmcourse.exercises.ch{chapter:02d}: two exercises share a name")
+        self.results: dict[str, Outcome] = {}
+
+    def number(self, name: str) -> int:
+        return list(self.exercises).index(name) + 1
+
+    def _exercise(self, name: str) -> Exercise:
+        if name not in self.exercises:
+            raise ValueError(f"check: name={name!r} is not an exercise of chapter {self.chapter}; "
+                             f"expected one of {', '.join(map(repr, self.exercises))}")
+        return self.exercises[name]
+
+    def check(self, name: str, answer: Any, **context) -> Any:
+        """Check the reader's `answer` to exercise `name`, print the verdict and return what the
+        chapter goes on with: the answer when it passed, the reference otherwise."""
+        ex = self._exercise(name)
+        outcome = ex.evaluate(answer, **context)
+        self.results[name] = outcome
+        print(self._verdict(ex, outcome))
+        return outcome.value
+
+    def _verdict(self, ex: Exercise, outcome: Outcome) -> str:
+        head = f"{_MARK[outcome.status]} Exercise {self.number(ex.name)} ({ex.title}): "
+        if outcome.status == PASSED:
+            extra = f" {ex.explanation}" if ex.kind == "choice" and ex.explanation else ""
+            return head + "your answer passed." + extra
+        if outcome.status == NOT_ATTEMPTED:
+            todo = {"function": "replace `raise NotImplementedError` with your code",
+                    "value": "replace `...` with your answer",
+                    "choice": "set your choice to one of " + ", ".join(map(repr, ex.options))}[ex.kind]
+            return head + f"not attempted yet ({todo}); the reference ran so the chapter goes on."
+        return head + f"your answer failed.\n  {outcome.detail}\n  The chapter goes on with the reference."
+
+    def report(self) -> _Display:
+        """The report card: every exercise of the chapter with its status."""
+        rows = []
+        for name, ex in self.exercises.items():
+            status = self.results[name].status if name in self.results else NOT_RUN
+            rows.append((self.number(name), ex.title, status))
+        counts = {s: sum(r[2] == s for r in rows) for s in (PASSED, FAILED, NOT_ATTEMPTED, NOT_RUN)}
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        text = "\n".join([f"Report card, chapter {self.chapter}: {summary}"] +
+                         [f"  {_MARK[s]} Exercise {n}: {t} ({s})" for n, t, s in rows])
+        md = "\n".join([f"**Report card, chapter {self.chapter}:** {summary}", "",
+                        "| | exercise | status |", "|---|---|---|"] +
+                       [f"| {_MARK[s]} | {n}. {t} | {s} |" for n, t, s in rows]) + "\n"
+        return _Display(text, markdown=md)
+
+    def solutions(self) -> _Display:
+        """Every reference solution, each collapsed behind its own summary line."""
+        blocks, texts = [], []
+        for name, ex in self.exercises.items():
+            n = self.number(name)
+            code, note = _solution_parts(ex)
+            summary = f"Solution to exercise {n}: {html.escape(ex.title)}"
+            body = (f"<p>{html.escape(note)}</p>" if note else "") + (_highlight(code) if code else "")
+            blocks.append(f"<details class=\"lmcourse-solution\"><summary>{summary}</summary>{body}</details>")
+            texts.append(f"# Solution to exercise {n}: {ex.title}\n" + "\n".join(p for p in (note, code) if p))
+        return _Display("\n\n".join(texts), html_="\n".join(blocks))
+
+
+def _solution_parts(ex: Exercise) -> tuple[str, str]:
+    """(code, note) of an exercise's reference: the function's source, or the answer in words."""
+    if ex.kind == "choice":
+        return "", f"({ex.reference}) {ex.options[ex.reference]}. {ex.explanation}".strip()
+    if callable(ex.reference):
+        from lmcourse.source import show
+
+        return show(ex.reference).text, ex.explanation
+    return f"{_short(ex.reference, 400)}", ex.explanation
+
+
+def _highlight(code: str) -> str:
+    """Python source as self-contained HTML: inline colours on a light plate that stays readable in
+    the book's dark mode, in JupyterLab and in Colab (none of which share a stylesheet)."""
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:  # Pygments comes with IPython; plain text where it is missing
+        return f"<pre>{html.escape(code)}</pre>"
+    formatter = HtmlFormatter(noclasses=True, style="default", nowrap=True)
+    inner = highlight(code, PythonLexer(), formatter)
+    return ("<pre style=\"background:#f6f8fa;color:#1f2328;padding:0.6em;border-radius:4px;"
+            f"overflow-x:auto;white-space:pre\">{inner}</pre>")
+
