@@ -13,9 +13,11 @@
 
 Each kernel is checked against PyTorch's own op. Without a GPU, Triton kernels run through
 Triton's interpreter (set up in ``_triton.py``, which every Triton module imports first): exact
-enough for tests and small demos, far too slow for timing.
+enough for tests and small demos, far too slow for timing. Without Triton installed (macOS,
+Windows), ``TRITON_AVAILABLE`` is False and every ``*_triton`` entry point runs its reference.
 """
 
+from lmcourse.kernels._triton import AVAILABLE as TRITON_AVAILABLE
 from lmcourse.kernels._triton import INTERPRETED, check_tensor
 from lmcourse.kernels.assembly import gpu_assemblies, gpu_assembly
 from lmcourse.kernels.cross_entropy import CrossEntropyPyTorch, CrossEntropyTriton, cross_entropy_triton
@@ -28,7 +30,7 @@ from lmcourse.timing import (Timing, benchmark, benchmark_many, measure_bandwidt
                              measured_machine, saved_tensor_bytes)
 
 __all__ = [
-    "INTERPRETED", "check_tensor", "gpu_assembly", "gpu_assemblies",
+    "TRITON_AVAILABLE", "INTERPRETED", "check_tensor", "gpu_assembly", "gpu_assemblies",
     "softmax_reference", "softmax_triton",
     "gelu_manual", "gelu_triton", "GELU_CUDA_SOURCE", "load_gelu_cuda",
     "RMSNormPyTorch", "RMSNormTriton", "rms_norm_triton",

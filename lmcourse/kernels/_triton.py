@@ -13,11 +13,14 @@ A user who sets ``TRITON_INTERPRET`` themselves keeps their choice (``setdefault
 
 ``check_tensor`` validates a kernel's inputs (type, dtype, number of dimensions, device,
 contiguity) so that bad input fails with a clear ``TypeError``/``ValueError`` before any launch.
-Left out: autotuning and GPU capability checks (the kernels pick fixed, documented block sizes).
+Where Triton is not installed (it ships wheels for Linux only), importing the package prints one
+line and each Triton entry point runs its PyTorch reference instead (`falls_back_to`); a raw
+kernel launch or `gpu_assembly` says that Triton is missing. Left out: autotuning and GPU capability checks (the kernels pick fixed, documented block sizes).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 
@@ -26,16 +29,71 @@ import torch
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
-import triton  # noqa: E402  (must follow the environment choice above)
-import triton.language as tl  # noqa: E402
-from triton.runtime.interpreter import InterpretedFunction  # noqa: E402
+__all__ = ["triton", "tl", "AVAILABLE", "INTERPRETED", "check_tensor", "falls_back_to", "launch_device_ok",
+           "num_warps_for"]
 
-__all__ = ["triton", "tl", "INTERPRETED", "check_tensor", "launch_device_ok", "num_warps_for"]
+try:
+    import triton  # noqa: E402  (must follow the environment choice above)
+    import triton.language as tl  # noqa: E402
+    from triton.runtime.interpreter import InterpretedFunction  # noqa: E402
+except ImportError:  # Triton ships wheels for Linux only: macOS and Windows readers run the references
+    AVAILABLE = False
+else:
+    AVAILABLE = True
 
-# True when kernels run on the CPU through the interpreter rather than compiled for a GPU.
-INTERPRETED: bool = bool(triton.knobs.runtime.interpret)
-# Whether Triton's library functions match that mode (see the module docstring).
-_LIBRARY_MATCHES = isinstance(tl.max, InterpretedFunction) == INTERPRETED
+if AVAILABLE:
+    # True when kernels run on the CPU through the interpreter rather than compiled for a GPU.
+    INTERPRETED: bool = bool(triton.knobs.runtime.interpret)
+    # Whether Triton's library functions match that mode (see the module docstring).
+    _LIBRARY_MATCHES = isinstance(tl.max, InterpretedFunction) == INTERPRETED
+else:
+    INTERPRETED, _LIBRARY_MATCHES = False, True
+
+    class _Kernel:
+        """What `@triton.jit` gives without Triton: the Python function (`.fn`, so the book can
+        still show a kernel's source), and a launch that says why it cannot run."""
+
+        def __init__(self, fn):
+            self.fn = fn
+
+        def __getitem__(self, grid):
+            raise RuntimeError(f"{self.fn.__name__}: Triton is not installed, so its kernels cannot run here")
+
+    class _NoTriton:
+        jit = _Kernel
+
+        @staticmethod
+        def cdiv(a, b):
+            return -(-a // b)
+
+    class _NoTritonLanguage:
+        @staticmethod
+        def constexpr(value=None):
+            return value
+
+    triton, tl = _NoTriton(), _NoTritonLanguage()
+    print("lmcourse.kernels: Triton is not installed (it installs on Linux); "
+          "the *_triton functions run their PyTorch references instead.")
+
+
+def falls_back_to(reference):
+    """Decorate a Triton entry point (function or autograd Function) so that, where Triton is not
+    installed, `reference` runs in its place: the same arguments, the same numbers up to rounding."""
+
+    def decorate(entry):
+        if AVAILABLE:
+            return entry
+        if isinstance(entry, type):  # keep the name, run the reference's forward and backward
+            return type(entry.__name__, (reference,), {"__doc__": entry.__doc__, "__module__": entry.__module__,
+                                                       "__qualname__": entry.__qualname__})
+
+        @functools.wraps(entry)
+        def fallback(*args, **kwargs):
+            return reference(*args, **kwargs)
+
+        return fallback
+
+    return decorate
 
 
 def num_warps_for(block: int) -> int:

@@ -41,6 +41,11 @@ def gpu_assembly(kernel, signature: dict[str, str], constexprs: dict[str, int] |
 def gpu_assemblies(jobs: dict, *, arch: int = 90, num_warps: int = 4, aligned: bool = True,
                    timeout: float = 600.0) -> dict[str, dict[str, str]]:
     """``gpu_assembly`` for several kernels in one child process: ``{label: (kernel, signature, constexprs)}``."""
+    from lmcourse.kernels._triton import AVAILABLE
+
+    if not AVAILABLE:
+        raise RuntimeError("gpu_assembly: Triton is not installed here (it installs on Linux); "
+                           "compiling a kernel for a GPU needs Triton's compiler")
     if not isinstance(arch, int) or arch < 70:
         raise ValueError(f"arch={arch!r}; expected a CUDA compute capability such as 80 or 90 (>= 70)")
     requests = {label: _request(kernel, signature, constexprs or {}) for label, (kernel, signature, constexprs)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from lmcourse.kernels._triton import check_tensor, num_warps_for, tl, triton
+from lmcourse.kernels._triton import check_tensor, falls_back_to, num_warps_for, tl, triton
 
 __all__ = ["CrossEntropyPyTorch", "CrossEntropyTriton", "cross_entropy_triton", "CROSS_ENTROPY_DTYPES"]
 
@@ -104,6 +104,7 @@ def _cross_entropy_bwd_kernel(logits_ptr, targets_ptr, lse_ptr, grad_ptr, grad_l
         tl.store(grad_ptr + offset + cols, (grad * scale).to(grad_ptr.dtype.element_ty), mask=mask)
 
 
+@falls_back_to(CrossEntropyPyTorch)
 class CrossEntropyTriton(torch.autograd.Function):
     """Mean cross-entropy with Triton kernels for the forward (loss, logsumexp) and the backward."""
 

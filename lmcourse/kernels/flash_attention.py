@@ -35,7 +35,7 @@ import math
 import torch
 from torch.autograd.function import once_differentiable
 
-from lmcourse.kernels._triton import INTERPRETED, check_tensor
+from lmcourse.kernels._triton import INTERPRETED, check_tensor, falls_back_to
 from lmcourse.kernels.flash_triton import TRITON_HEAD_DIMS, flash_backward_triton, flash_forward_triton
 
 __all__ = ["FlashAttention2PyTorch", "FlashAttention2Triton", "FLASH_DTYPES", "tiled_forward", "tiled_backward",
@@ -185,6 +185,7 @@ class FlashAttention2PyTorch(torch.autograd.Function):
         return _backward(ctx, tiled_backward, grad_out)
 
 
+@falls_back_to(FlashAttention2PyTorch)
 class FlashAttention2Triton(torch.autograd.Function):
     """FlashAttention-2 as Triton kernels: ``FlashAttention2Triton.apply(q, k, v, is_causal=False)``.
 

@@ -16,7 +16,7 @@ import shutil
 
 import torch
 
-from lmcourse.kernels._triton import check_tensor, tl, triton
+from lmcourse.kernels._triton import check_tensor, falls_back_to, tl, triton
 
 __all__ = ["gelu_manual", "gelu_triton", "GELU_CUDA_SOURCE", "load_gelu_cuda", "GELU_DTYPES"]
 
@@ -44,6 +44,11 @@ def _gelu_kernel(x_ptr, y_ptr, numel, BLOCK: tl.constexpr):
     tl.store(y_ptr + offsets, y.to(y_ptr.dtype.element_ty), mask=mask)
 
 
+def _gelu_without_triton(x: torch.Tensor, block_size: int = 1024) -> torch.Tensor:
+    return gelu_manual(x)
+
+
+@falls_back_to(_gelu_without_triton)
 def gelu_triton(x: torch.Tensor, block_size: int = 1024) -> torch.Tensor:
     """GeLU (tanh approximation) in one fused Triton kernel over the flattened tensor."""
     check_tensor("x", x, dtypes=GELU_DTYPES, device="triton")

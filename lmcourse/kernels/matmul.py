@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from lmcourse.kernels._triton import INTERPRETED, check_tensor, tl, triton
+from lmcourse.kernels._triton import INTERPRETED, check_tensor, falls_back_to, tl, triton
 
 __all__ = ["matmul_reference", "matmul_triton", "tile_order", "MATMUL_DTYPES"]
 
@@ -98,6 +98,11 @@ def _matmul_kernel(a_ptr, b_ptr, c_ptr, M, N, K, stride_am, stride_ak, stride_bk
     tl.store(c, acc.to(c_ptr.dtype.element_ty), mask=(rows[:, None] < M) & (cols[None, :] < N))
 
 
+def _matmul_without_triton(a: torch.Tensor, b: torch.Tensor, **blocks) -> torch.Tensor:
+    return matmul_reference(a, b)
+
+
+@falls_back_to(_matmul_without_triton)
 def matmul_triton(a: torch.Tensor, b: torch.Tensor, *, block_m: int = 64, block_n: int = 64, block_k: int = 32,
                   group_m: int = 8, num_warps: int = 4, num_stages: int = 3) -> torch.Tensor:
     """A @ B with the Triton kernel; block sizes are powers of two >= 16 (tl.dot's minimum).

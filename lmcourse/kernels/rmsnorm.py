@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from lmcourse.kernels._triton import check_tensor, num_warps_for, tl, triton
+from lmcourse.kernels._triton import check_tensor, falls_back_to, num_warps_for, tl, triton
 
 __all__ = ["RMSNormPyTorch", "RMSNormTriton", "rms_norm_triton", "RMSNORM_DTYPES", "MAX_D_MODEL"]
 
@@ -90,6 +90,7 @@ def _rmsnorm_bwd_kernel(x_ptr, w_ptr, r_ptr, g_ptr, dx_ptr, dw_partial_ptr, n_ro
     tl.store(dw_partial_ptr + pid * d_model + cols, dw, mask=mask)
 
 
+@falls_back_to(RMSNormPyTorch)
 class RMSNormTriton(torch.autograd.Function):
     """RMSNorm whose forward and backward (grad of x and of the weight) are Triton kernels."""
 

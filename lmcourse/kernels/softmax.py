@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from lmcourse.kernels._triton import check_tensor, num_warps_for, tl, triton
+from lmcourse.kernels._triton import check_tensor, falls_back_to, num_warps_for, tl, triton
 
 __all__ = ["softmax_reference", "softmax_triton", "SOFTMAX_DTYPES"]
 
@@ -61,6 +61,11 @@ def _softmax_kernel(x_ptr, y_ptr, n_cols, x_row_stride, y_row_stride, BLOCK: tl.
         tl.store(y_row + cols, y.to(y_ptr.dtype.element_ty), mask=mask)
 
 
+def _softmax_without_triton(x: torch.Tensor, block_size: int | None = None) -> torch.Tensor:
+    return softmax_reference(x, block_size or 128)
+
+
+@falls_back_to(_softmax_without_triton)
 def softmax_triton(x: torch.Tensor, block_size: int | None = None) -> torch.Tensor:
     """Softmax over the last dimension with the Triton kernel (one program per row)."""
     check_tensor("x", x, dtypes=SOFTMAX_DTYPES, device="triton")
