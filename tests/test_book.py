@@ -69,7 +69,9 @@ def test_twins_install_lmcourse_and_carry_no_outputs():
         if not twin.is_file():
             continue  # reported by the sync test
         cells = json.loads(twin.read_text(encoding="utf8"))["cells"]
-        assert "%pip install" in "".join(cells[0]["source"]), f"{twin}: first cell must install lmcourse"
+        install = "".join(cells[0]["source"])
+        assert "%pip install" in install, f"{twin}: first cell must install lmcourse"
+        assert install.rstrip().endswith(f'@{book.package_ref()}"'), f"{twin}: install line ignores package_ref"
         for cell in cells:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, f"{twin} has outputs"
@@ -82,3 +84,14 @@ def test_readme_chapter_table_marks_the_chapters_that_exist():
         files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "book").glob(f"{int(number):02d}_*.md"))
         expected = f"[{files[0]}]({files[0]})" if files else "planned"
         assert cell.strip() == expected, f"README row {number}: {cell.strip()!r}, expected {expected!r}"
+
+
+def test_package_ref_is_checked(tmp_path):
+    import pytest
+
+    (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/a/b\n  package_ref: 'v1 ; rm'\n")
+    with pytest.raises(ValueError, match="package_ref='v1 ; rm'"):
+        book.package_ref(tmp_path)
+    (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/a/b\n  package_ref: v0.2.0\n")
+    assert book.package_ref(tmp_path) == "v0.2.0"
+    assert book.install_source(tmp_path).endswith('"lmcourse @ git+https://github.com/a/b@v0.2.0"')

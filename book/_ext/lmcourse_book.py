@@ -136,14 +136,22 @@ def colab_url(chapter: Path, root: Path = ROOT) -> str:
     return f"{_COLAB}/{slug}/blob/{branch}/notebooks/{chapter.stem}.ipynb"
 
 
+def package_ref(root: Path = ROOT) -> str:
+    """The git ref (branch or release tag) the twins install lmcourse from: `repository.package_ref`."""
+    ref = str(config(root).get("repository", {}).get("package_ref", "")).strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", ref):
+        raise ValueError(f"_config.yml repository.package_ref={ref!r}; expected a branch or tag such as main or v0.2.0")
+    return ref
+
+
 def install_source(root: Path = ROOT) -> str:
     """The first cell of every twin: install lmcourse where it is missing (Colab)."""
-    url, _, branch = repository(root)
+    url, _, _ = repository(root)
     return (
         "# On Colab (or any Python without lmcourse), install the course package first.\n"
         "import importlib.util\n"
         'if importlib.util.find_spec("lmcourse") is None:\n'
-        f'    %pip install -q "lmcourse @ git+{url}@{branch}"'
+        f'    %pip install -q "lmcourse @ git+{url}@{package_ref(root)}"'
     )
 
 
