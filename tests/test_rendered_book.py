@@ -7,7 +7,8 @@ Playwright driving Debian's /usr/bin/chromium. A page passes when
 - every ipywidgets view became a DOM widget from the embedded state (no "Loading widget...");
 - every request went to the local server and succeeded: a request to any other host fails the
   test (the book must work offline), and so does a script error on the page;
-- a chapter carries its "Open in Colab" link to its twin.
+- a chapter carries its "Open in Colab" link to its twin, and a link to its executed notebook
+  that the site serves, with outputs.
 
 Without Chromium, Playwright or a build, the tests skip and say how to enable them; .ci/test sets
 LMCOURSE_REQUIRE_RENDERED_BOOK=1, which turns those skips into failures.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import sys
@@ -191,7 +193,13 @@ def test_page_renders(page_path, server, browser_context):
         for chapter in book.chapters():
             if page_path == chapter.relative_to(ROOT).with_suffix(".html").as_posix():
                 hrefs = page.eval_on_selector_all("p.lmcourse-colab a", "as => as.map(a => a.href)")
-                assert hrefs == [book.colab_url(chapter)], f"{page_path}: Colab link {hrefs}"
+                assert hrefs[0] == book.colab_url(chapter), f"{page_path}: Colab link {hrefs}"
+                # the executed notebook: served by the site, with this page's outputs in it
+                download = page.request.get(hrefs[1])
+                assert download.ok, f"{page_path}: executed notebook {hrefs[1]}: HTTP {download.status}"
+                cells = json.loads(download.body())["cells"]
+                assert any(c.get("outputs") for c in cells if c["cell_type"] == "code"), \
+                    f"{page_path}: the downloadable notebook {hrefs[1]} has no outputs"
 
         page.wait_for_load_state("networkidle")  # fonts MathJax and widgets asked for
         assert not problems, f"{page_path}:\n" + "\n".join(problems)

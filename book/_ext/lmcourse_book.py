@@ -6,7 +6,8 @@ contains, and the Colab link the rendered page carries all come from here. `.ci/
 `.ci/twins.py`, `tests/conftest.py` and `tests/test_book.py` import it from `book/_ext`.
 
 As a Sphinx extension (`sphinx.local_extensions` in `_config.yml`) it
-- puts an "Open in Colab" link under the title of every chapter, pointing at its twin;
+- puts an "Open in Colab" link under the title of every chapter, pointing at its twin, and a link
+  that downloads the chapter's executed notebook (outputs and widget state), copied into the site;
 - serves the widget JavaScript (RequireJS + @jupyter-widgets/html-manager) and MathJax 3 from the
   book's own `_static/` when `.ci/book.py js` has installed them with npm into `_build/js/`,
   and falls back to myst-nb's and Sphinx's CDN defaults when they are absent.
@@ -15,6 +16,7 @@ It leaves out everything else: building and executing are `.ci/book.py`'s job.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 from pathlib import Path
@@ -35,6 +37,7 @@ JS_PACKAGES = {
     "@jupyter-widgets/html-manager": "1.0.15",
     "mathjax": "3.2.2",
 }
+EXECUTED_DOWNLOADS = "_notebooks"  # folder under the built site holding each chapter's executed .ipynb
 STATIC_JS = "lmcourse-js"  # folder under _static/ that holds them in the built book
 # source in node_modules -> destination under _static/lmcourse-js (files or folders)
 _JS_FILES = {
@@ -237,16 +240,33 @@ def _add_colab_badge(app, doctree) -> None:
     chapter = Path(app.srcdir) / f"{docname}.md"
     if not chapter.is_file():
         return
+    executed = posixpath.relpath(f"{EXECUTED_DOWNLOADS}/{docname}.ipynb", posixpath.dirname(docname) or ".")
     html = (
         f'<p class="lmcourse-colab"><a href="{colab_url(chapter, Path(app.srcdir))}" '
         f'target="_blank" rel="noopener">Open in Colab</a> '
-        f'<span class="lmcourse-colab-note">(notebooks/{chapter.stem}.ipynb)</span></p>'
+        f'<a class="lmcourse-download" href="{executed}" download="{chapter.stem}.ipynb">'
+        f'Download the executed notebook</a> '
+        f'<span class="lmcourse-colab-note">(notebooks/{chapter.stem}.ipynb, with this page\'s outputs)</span></p>'
     )
     for section in doctree.findall(nodes.section):
         title = section.next_node(nodes.title)
         if title is not None:
             section.insert(section.index(title) + 1, nodes.raw("", html, format="html"))
             return
+
+
+def _copy_executed_notebooks(app, exception) -> None:
+    """Put each chapter's executed notebook (myst-nb writes it to ../jupyter_execute/, outputs and
+    widget state included) next to the pages, where the link under the title points."""
+    if exception is not None or app.builder.format != "html":
+        return
+    executed_root = Path(app.outdir).parent / "jupyter_execute"
+    for docname in app.env.found_docs:
+        source = executed_root / f"{docname}.ipynb"
+        if source.is_file() and "kernelspec" in app.env.metadata.get(docname, {}):
+            target = Path(app.outdir) / EXECUTED_DOWNLOADS / f"{docname}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -272,6 +292,7 @@ def _add_static_path(app, config_) -> None:
 def setup(app):
     app.connect("config-inited", _use_local_js, priority=400)
     app.connect("build-finished", _copy_local_js)
+    app.connect("build-finished", _copy_executed_notebooks)
     app.connect("doctree-read", _add_colab_badge)
     app.connect("config-inited", _add_static_path)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
