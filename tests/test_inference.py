@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from lmcourse.inference import (KVCache, OutOfBlocksError, PagedKVCache, Request, generate, greedy, probabilities,
-                                sample, serve, top_k_filter, top_p_filter)
-from lmcourse.nn import TransformerLM
+from lmcourse.inference import KVCache, OutOfBlocksError, PagedKVCache, Request, generate, serve
+from lmcourse.nn import TransformerLM, greedy, probabilities, sample, top_k_filter, top_p_filter
 
 VOCAB = 40
 
@@ -86,6 +85,14 @@ def test_cached_generate_equals_model_generate(changes):
     ours = generate(model, prompts[0], 20, temperature=0.9, top_k=8, generator=torch.Generator().manual_seed(2))
     ref = model.generate(prompts[0], 20, temperature=0.9, top_k=8, generator=torch.Generator().manual_seed(2))
     assert torch.equal(ours, ref)
+    # one signature, one sampler: top_p too, and the same refusals
+    ours = generate(model, prompts, 12, temperature=1.2, top_p=0.8, generator=torch.Generator().manual_seed(3))
+    ref = model.generate(prompts, 12, temperature=1.2, top_p=0.8, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(ours, ref)
+    for bad in (dict(top_p=0.0), dict(temperature=-1)):
+        for gen in (lambda **kw: generate(model, prompts, 2, **kw), lambda **kw: model.generate(prompts, 2, **kw)):
+            with pytest.raises(ValueError, match=next(iter(bad))):
+                gen(**bad)
     first = generate(model, prompts[:1], 1, temperature=0)[0, -1].item()
     assert generate(model, prompts[:1], 10, temperature=0, eos_id=first).shape == (1, 6)
 

@@ -6,9 +6,8 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from lmcourse.inference import (accept_drafts, expected_speedup, expected_tokens_per_call, probabilities,
-                                speculative_generate)
-from lmcourse.nn import TransformerLM
+from lmcourse.inference import accept_drafts, expected_speedup, expected_tokens_per_call, speculative_generate
+from lmcourse.nn import TransformerLM, probabilities
 
 VOCAB = 8
 P_THRESHOLD = 1e-3  # a correct sampler fails this with probability 0.001; the seeds are fixed anyway

@@ -22,7 +22,7 @@ from lmcourse.accounting.memory import (BYTES_PER_DTYPE, OPTIMIZER_STATES, PRECI
                                         kv_cache_bytes_per_token, model_state_bytes, training_memory)
 from lmcourse.accounting.params import ParamCount, count_parameters
 from lmcourse.accounting.presets import PRESETS, REAL_MODELS, architecture_table
-from lmcourse.accounting.speculative import expected_speedup, expected_tokens_per_call
+from lmcourse.accounting.speculative import best_gamma, expected_speedup, expected_tokens_per_call
 from lmcourse.accounting.zero import ZERO_STAGES, ZeroMemory, bytes_per_element, zero_communication, zero_memory
 from lmcourse.accounting.roofline import (GPU_ARCH, GPU_GENERATIONS, OpCost, attainable_flops, attention_prefill_cost,
                                           bound, decode_step_cost, elementwise_cost, matmul_cost, matmul_hbm_bytes,
@@ -42,5 +42,5 @@ __all__ = [
     "decode_step_cost", "prefill_cost", "attainable_flops", "ridge_point", "bound", "roofline_time",
     "matmul_hbm_bytes", "wave_quantization", "GPU_ARCH", "GPU_GENERATIONS",
     "ZERO_STAGES", "ZeroMemory", "zero_memory", "zero_communication", "bytes_per_element",
-    "expected_tokens_per_call", "expected_speedup",
+    "expected_tokens_per_call", "expected_speedup", "best_gamma",
 ]

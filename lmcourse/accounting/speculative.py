@@ -13,7 +13,7 @@ batching, and the time spent outside the models (sampling, bookkeeping), which t
 
 from __future__ import annotations
 
-__all__ = ["check_alpha_gamma", "expected_tokens_per_call", "expected_speedup"]
+__all__ = ["check_alpha_gamma", "expected_tokens_per_call", "expected_speedup", "best_gamma"]
 
 
 def check_alpha_gamma(alpha: float, gamma: int) -> None:
@@ -34,3 +34,8 @@ def expected_speedup(alpha: float, gamma: int, cost_ratio: float) -> float:
     if not cost_ratio >= 0:
         raise ValueError(f"cost_ratio={cost_ratio!r}; expected >= 0 (draft call time / target call time)")
     return expected_tokens_per_call(alpha, gamma) / (gamma * cost_ratio + 1)
+
+
+def best_gamma(alpha: float, cost_ratio: float, max_gamma: int = 16) -> int:
+    """The gamma in 1..max_gamma with the largest expected speedup."""
+    return max(range(1, max_gamma + 1), key=lambda g: expected_speedup(alpha, g, cost_ratio))

@@ -38,10 +38,10 @@ def best_gamma(alpha: float, cost_ratio: float) -> int:
 
 
 def _check_best_gamma(answer) -> None:
-    from lmcourse.widgets.speculative import best_gamma as widget_best_gamma
+    from lmcourse.accounting import best_gamma as package_best_gamma
 
     for a, c in [(0.8, 0.05), (0.6, 0.2), (0.9, 0.01), (0.5, 0.5), (0.95, 0.0), (0.3, 0.02)]:
-        expect(answer(a, c), widget_best_gamma(a, c), f"my_best_gamma({a}, {c})")
+        expect(answer(a, c), package_best_gamma(a, c), f"my_best_gamma({a}, {c})")
 
 
 def cache_gb(context: int, batch: int) -> float:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from lmcourse.inference.sampling import check_sampling, sample
+from lmcourse.nn.sampling import check_generate, mark_finished, sample
 
 __all__ = ["KVCache", "generate"]
 
@@ -100,19 +100,14 @@ class _LayerCache:
 def generate(model, prompt_ids: torch.Tensor, max_new_tokens: int, *, temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None, eos_id: int | None = None,
              generator: torch.Generator | None = None) -> torch.Tensor:
-    """`TransformerLM.generate` with a KV cache, plus top_p: prefill the prompt, then one token per step.
+    """`TransformerLM.generate` with a KV cache (same signature): prefill the prompt, then one token per step.
 
     prompt_ids (seq,) or (batch, seq); returns prompt + new tokens. The whole sequence must fit in
     context_length (no cropping: a cache cannot drop its first tokens and keep the positions right).
     Both use `sample` on the same logits (up to rounding), so with the same generator it draws the same
     tokens as `model.generate`: the cache changes the cost of a step, never its outcome (what the tests check).
     """
-    if prompt_ids.ndim not in (1, 2) or prompt_ids.shape[-1] == 0:
-        raise ValueError(f"generate: prompt_ids has shape {tuple(prompt_ids.shape)}; expected a non-empty (seq,) "
-                         "or (batch, seq)")
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
-        raise ValueError(f"generate: max_new_tokens={max_new_tokens!r}; expected an integer >= 0")
-    check_sampling(temperature, top_k, top_p)
+    check_generate(prompt_ids, max_new_tokens, temperature, top_k, top_p)
     context = model.config.context_length
     if prompt_ids.shape[-1] + max_new_tokens > context:
         raise ValueError(f"generate: a prompt of {prompt_ids.shape[-1]} tokens + max_new_tokens={max_new_tokens} "
@@ -123,10 +118,7 @@ def generate(model, prompt_ids: torch.Tensor, max_new_tokens: int, *, temperatur
     new_ids = ids  # what the cache has not seen yet: the prompt, then the last token
     for _ in range(max_new_tokens):
         logits = model(new_ids, kv_cache=cache)[:, -1, :].float()  # (batch, vocab)
-        next_ids = sample(logits, temperature, top_k, top_p, generator)
-        if eos_id is not None:
-            next_ids = next_ids.masked_fill(finished, eos_id)
-            finished |= next_ids == eos_id
+        next_ids, finished = mark_finished(sample(logits, temperature, top_k, top_p, generator), finished, eos_id)
         new_ids = next_ids.unsqueeze(-1).to(ids.dtype)
         ids = torch.cat((ids, new_ids), dim=-1)
         if eos_id is not None and bool(finished.all()):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import torch
 from einops import rearrange
 
-from lmcourse.inference.sampling import check_sampling, sample
+from lmcourse.nn.sampling import check_sampling, sample
 
 __all__ = ["PagedKVCache", "OutOfBlocksError", "Request", "ServeLog", "serve"]
 

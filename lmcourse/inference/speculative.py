@@ -28,7 +28,7 @@ import torch
 
 from lmcourse.accounting.speculative import check_alpha_gamma, expected_speedup, expected_tokens_per_call
 from lmcourse.inference.kv_cache import KVCache
-from lmcourse.inference.sampling import check_sampling, probabilities
+from lmcourse.nn.sampling import check_sampling, probabilities
 
 __all__ = ["accept_drafts", "speculative_generate", "SpeculativeResult", "expected_tokens_per_call",
            "expected_speedup"]

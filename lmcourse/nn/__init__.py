@@ -1,9 +1,10 @@
 """A Transformer language model from tensor primitives, in the CS336 conventions.
 
-- `layers`: Linear, Embedding, RMSNorm, LayerNorm, softmax, silu, gelu, SwiGLU, FeedForward, make_ffn
+- `layers`: Linear, Embedding, RMSNorm, LayerNorm, softmax, silu, gelu, SwiGLU, FeedForward
 - `attention`: RotaryEmbedding, sinusoidal_positions, scaled_dot_product_attention, causal_mask,
   MultiHeadSelfAttention (GQA/MQA, QK-norm, sliding window)
-- `model`: TransformerBlock, TransformerLM (forward, num_parameters, aux_loss, generate)
+- `model`: make_ffn, TransformerBlock, TransformerLM (forward, num_parameters, aux_loss, generate)
+- `sampling`: greedy, temperature, top-k and top-p sampling, and the checks every `generate` shares
 - `losses`: cross_entropy (with z-loss), soft_cap
 - `moe`: MoEFeedForward, the mixture-of-experts feed-forward network
 
@@ -13,15 +14,17 @@ check each piece against those PyTorch references instead.
 
 from lmcourse.nn.attention import (MultiHeadSelfAttention, RotaryEmbedding, causal_mask,
                                    scaled_dot_product_attention, sinusoidal_positions)
-from lmcourse.nn.layers import (Embedding, FeedForward, LayerNorm, Linear, RMSNorm, SwiGLU, gelu, make_ffn,
-                                silu, softmax)
+from lmcourse.nn.layers import Embedding, FeedForward, LayerNorm, Linear, RMSNorm, SwiGLU, gelu, silu, softmax
 from lmcourse.nn.losses import cross_entropy, soft_cap
-from lmcourse.nn.model import TransformerBlock, TransformerLM
+from lmcourse.nn.model import TransformerBlock, TransformerLM, make_ffn
 from lmcourse.nn.moe import MoEFeedForward
+from lmcourse.nn.sampling import (check_generate, check_sampling, greedy, mark_finished, probabilities, sample,
+                                  top_k_filter, top_p_filter)
 
 __all__ = [
-    "Linear", "Embedding", "RMSNorm", "LayerNorm", "softmax", "silu", "gelu", "SwiGLU", "FeedForward", "make_ffn",
+    "Linear", "Embedding", "RMSNorm", "LayerNorm", "softmax", "silu", "gelu", "SwiGLU", "FeedForward",
     "RotaryEmbedding", "sinusoidal_positions", "scaled_dot_product_attention", "causal_mask",
     "MultiHeadSelfAttention", "TransformerBlock", "TransformerLM", "cross_entropy", "soft_cap",
-    "MoEFeedForward",
+    "MoEFeedForward", "check_sampling", "check_generate", "mark_finished", "greedy", "top_k_filter", "top_p_filter",
+    "probabilities", "sample", "make_ffn",
 ]

@@ -1,9 +1,8 @@
 """The building blocks of a Transformer, written from tensor primitives (matmul, exp, erf, mean).
 
 Covers: `Linear`, `Embedding`, `RMSNorm`, `LayerNorm` (weight only), `softmax`, `silu`, `gelu`,
-the two feed-forward networks (`SwiGLU`, and `FeedForward` with GELU or ReLU) and `make_ffn`, which
-picks the one a `TransformerConfig` asks for at a given layer (a mixture of experts lives in
-`lmcourse.nn.moe`).
+and the two feed-forward networks (`SwiGLU`, and `FeedForward` with GELU or ReLU). Which one a block
+gets (or a mixture of experts, `lmcourse.nn.moe`) is `lmcourse.nn.model.make_ffn`'s choice.
 
 Leaves out: biases (the modern recipe has none: they add parameters and little quality), dropout
 (the course trains for less than one epoch, where it does not help), and fused kernels (see
@@ -19,7 +18,7 @@ import torch
 from torch import nn
 
 __all__ = ["Linear", "Embedding", "RMSNorm", "LayerNorm", "softmax", "silu", "gelu",
-           "SwiGLU", "FeedForward", "make_ffn"]
+           "SwiGLU", "FeedForward"]
 
 
 def _truncated_normal(shape, std: float, device=None, dtype=None) -> nn.Parameter:
@@ -184,17 +183,3 @@ class FeedForward(nn.Module):
     def extra_repr(self) -> str:
         return f"activation={self.activation!r}"
 
-
-def make_ffn(config, layer: int, device=None, dtype=None) -> nn.Module:
-    """The feed-forward network of block `layer` (0-based) of a model shaped like `config`.
-
-    SwiGLU keeps three matrices where GELU/ReLU keep two; configs that compare them at equal
-    parameter count choose d_ff accordingly (SwiGLU's customary d_ff is 8/3 d_model, not 4 d_model).
-    """
-    if config.is_moe_layer(layer):
-        from lmcourse.nn.moe import MoEFeedForward  # imported here: moe builds its experts from this module
-
-        return MoEFeedForward.from_config(config, device=device, dtype=dtype)
-    if config.ffn == "swiglu":
-        return SwiGLU(config.d_model, config.d_ff, device, dtype)
-    return FeedForward(config.d_model, config.d_ff, config.ffn, device, dtype)

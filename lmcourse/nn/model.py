@@ -1,6 +1,7 @@
 """The decoder-only Transformer language model: blocks of attention and feed-forward on a residual stream.
 
-Covers: `TransformerBlock` (pre-norm, post-norm or parallel, as `TransformerConfig` says) and
+Covers: `make_ffn` (the feed-forward network a block gets: SwiGLU, GELU/ReLU or a mixture of
+experts), `TransformerBlock` (pre-norm, post-norm or parallel, as `TransformerConfig` says) and
 `TransformerLM` (embeddings, position information, blocks, final norm, output head), with
 parameter counting, the MoE auxiliary loss of the last forward, and plain autoregressive sampling.
 
@@ -22,9 +23,10 @@ from torch import nn
 
 from lmcourse.config import TransformerConfig
 from lmcourse.nn.attention import MultiHeadSelfAttention, RotaryEmbedding, check_positions, sinusoidal_positions
-from lmcourse.nn.layers import Embedding, LayerNorm, Linear, RMSNorm, make_ffn
+from lmcourse.nn.layers import Embedding, FeedForward, LayerNorm, Linear, RMSNorm, SwiGLU
 from lmcourse.nn.losses import soft_cap
 from lmcourse.nn.moe import MoEFeedForward
+from lmcourse.nn.sampling import check_generate, mark_finished, sample
 
 __all__ = ["TransformerBlock", "TransformerLM"]
 
@@ -32,6 +34,19 @@ __all__ = ["TransformerBlock", "TransformerLM"]
 def _norm(config: TransformerConfig, device=None, dtype=None) -> nn.Module:
     norm = RMSNorm if config.norm == "rmsnorm" else LayerNorm
     return norm(config.d_model, config.norm_eps, device, dtype)
+
+
+def make_ffn(config, layer: int, device=None, dtype=None) -> nn.Module:
+    """The feed-forward network of block `layer` (0-based) of a model shaped like `config`.
+
+    SwiGLU keeps three matrices where GELU/ReLU keep two; configs that compare them at equal
+    parameter count choose d_ff accordingly (SwiGLU's customary d_ff is 8/3 d_model, not 4 d_model).
+    """
+    if config.is_moe_layer(layer):
+        return MoEFeedForward.from_config(config, device=device, dtype=dtype)
+    if config.ffn == "swiglu":
+        return SwiGLU(config.d_model, config.d_ff, device, dtype)
+    return FeedForward(config.d_model, config.d_ff, config.ffn, device, dtype)
 
 
 class TransformerBlock(nn.Module):
@@ -184,33 +199,23 @@ class TransformerLM(nn.Module):
         return total
 
     @torch.no_grad()
-    def generate(self, prompt_ids: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
-                 top_k: int | None = None, eos_id: int | None = None,
+    def generate(self, prompt_ids: torch.Tensor, max_new_tokens: int, *, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, eos_id: int | None = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
         """Sample up to max_new_tokens after prompt_ids ((seq,) or (batch, seq)); returns prompt + new tokens.
 
-        temperature 0 is greedy decoding; top_k keeps only the k likeliest tokens. The model sees the
-        last context_length tokens. Generation stops once every row has produced eos_id (included);
+        temperature 0 is greedy decoding; top_k keeps only the k likeliest tokens, top_p the nucleus
+        (`lmcourse.nn.sampling`). The model sees the last context_length tokens: this is the uncached
+        teaching loop, which recomputes the whole window at every step; `lmcourse.inference.generate`
+        has the same signature and draws the same tokens with a KV cache. Generation stops once every row has produced eos_id (included);
         a row that finished earlier is padded with eos_id while the others go on.
         """
-        if prompt_ids.ndim not in (1, 2) or prompt_ids.shape[-1] == 0:
-            raise ValueError(f"generate: prompt_ids has shape {tuple(prompt_ids.shape)}; "
-                             "expected a non-empty (seq,) or (batch, seq)")
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
-            raise ValueError(f"generate: max_new_tokens={max_new_tokens!r}; expected an integer >= 0")
-        # Imported here, not at module level: lmcourse.inference builds on lmcourse.nn, so a top-level
-        # import would be circular. One sampler for both paths: the cached generate draws the same tokens.
-        from lmcourse.inference.sampling import check_sampling, sample
-
-        check_sampling(temperature, top_k)
+        check_generate(prompt_ids, max_new_tokens, temperature, top_k, top_p)
         ids = prompt_ids if prompt_ids.ndim == 2 else prompt_ids.unsqueeze(0)
         finished = torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
         for _ in range(max_new_tokens):
             logits = self(ids[:, -self.config.context_length:])[:, -1, :]  # (batch, vocab)
-            next_ids = sample(logits, temperature, top_k, generator=generator)
-            if eos_id is not None:
-                next_ids = next_ids.masked_fill(finished, eos_id)
-                finished |= next_ids == eos_id
+            next_ids, finished = mark_finished(sample(logits, temperature, top_k, top_p, generator), finished, eos_id)
             ids = torch.cat((ids, next_ids.unsqueeze(-1).to(ids.dtype)), dim=-1)
             if eos_id is not None and bool(finished.all()):
                 break

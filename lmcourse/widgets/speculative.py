@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lmcourse.accounting.speculative import expected_speedup, expected_tokens_per_call
+from lmcourse.accounting.speculative import best_gamma, expected_speedup, expected_tokens_per_call
 from lmcourse.widgets._pages import paged_panels
 
 __all__ = ["SpeculativeCurves", "speculative_curves", "best_gamma", "speculative_svg", "speculative_panel_html",
@@ -52,11 +52,6 @@ def speculative_curves(gamma: int, cost_ratio: float, num_points: int = 101) -> 
     tokens = np.array([expected_tokens_per_call(float(a), gamma) for a in alpha])
     speedup = np.array([expected_speedup(float(a), gamma, cost_ratio) for a in alpha])
     return SpeculativeCurves(gamma, cost_ratio, alpha, tokens, speedup)
-
-
-def best_gamma(alpha: float, cost_ratio: float, max_gamma: int = 16) -> int:
-    """The gamma in 1..max_gamma with the largest expected speedup."""
-    return max(range(1, max_gamma + 1), key=lambda g: expected_speedup(alpha, g, cost_ratio))
 
 
 def _point(curves: SpeculativeCurves, alpha: float, value: float) -> tuple[float, float]:

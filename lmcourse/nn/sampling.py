@@ -8,6 +8,11 @@ keep the nucleus — the smallest set of likeliest tokens whose probability reac
 
 Leaves out: repetition/frequency penalties, beam search, min-p and typical sampling, and
 constrained decoding (grammars); none changes the idea of a filtered distribution.
+
+It sits in `nn`, below `inference`, because the model's own `generate` samples too: one sampler and
+one set of generation checks (`check_generate`, `mark_finished`) serve `TransformerLM.generate` (the
+uncached teaching loop) and `lmcourse.inference.generate` (the KV-cached one), so both draw the same
+tokens from the same logits and refuse the same bad arguments.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import torch
 
 from lmcourse.nn.layers import softmax
 
-__all__ = ["check_sampling", "greedy", "top_k_filter", "top_p_filter", "probabilities", "sample"]
+__all__ = ["check_sampling", "check_generate", "mark_finished", "greedy", "top_k_filter", "top_p_filter",
+           "probabilities", "sample"]
 
 
 def check_sampling(temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> None:
@@ -27,6 +33,26 @@ def check_sampling(temperature: float = 1.0, top_k: int | None = None, top_p: fl
         raise ValueError(f"top_k={top_k!r}; expected None or an integer >= 1")
     if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1):
         raise ValueError(f"top_p={top_p!r}; expected None or a number in (0, 1]")
+
+
+def check_generate(prompt_ids: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
+                   top_k: int | None = None, top_p: float | None = None) -> None:
+    """Raise ValueError naming the first invalid argument of a `generate` call."""
+    if not isinstance(prompt_ids, torch.Tensor) or prompt_ids.ndim not in (1, 2) or prompt_ids.shape[-1] == 0:
+        raise ValueError(f"generate: prompt_ids has shape {tuple(getattr(prompt_ids, 'shape', ()))}; "
+                         "expected a non-empty (seq,) or (batch, seq) tensor")
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+        raise ValueError(f"generate: max_new_tokens={max_new_tokens!r}; expected an integer >= 0")
+    check_sampling(temperature, top_k, top_p)
+
+
+def mark_finished(next_ids: torch.Tensor, finished: torch.Tensor, eos_id: int | None):
+    """One step of the end-of-sequence bookkeeping: rows that already produced `eos_id` get `eos_id`
+    again (padding), and rows that produce it now join them. Returns (next_ids, finished)."""
+    if eos_id is None:
+        return next_ids, finished
+    next_ids = next_ids.masked_fill(finished, eos_id)
+    return next_ids, finished | (next_ids == eos_id)
 
 
 def _check_logits(logits: torch.Tensor) -> None:
