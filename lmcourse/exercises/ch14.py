@@ -1,0 +1,120 @@
+"""Chapter 14 (filtering and deduplication): the exercises' references and checks."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import unicodedata
+from collections import Counter
+
+from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise, value_exercise
+
+
+def cheapest_banding(s_high: float, p_high: float, s_low: float, p_low: float) -> tuple[int, int]:
+    from lmcourse.data import lsh_candidate_probability
+
+    # Try every (b, r) up to 50 x 50; keep those whose S-curve passes above (s_high, p_high) and below
+    # (s_low, p_low); take the fewest hashes b * r. A steep curve needs rows, and every row needs more
+    # bands to keep the threshold where it was.
+    ok = [(b * r, b, r) for b in range(1, 51) for r in range(1, 51)
+          if lsh_candidate_probability(s_high, b, r) >= p_high and lsh_candidate_probability(s_low, b, r) <= p_low]
+    _, b, r = min(ok)
+    return b, r
+
+
+def _check_cheapest_banding(answer) -> None:
+    from lmcourse.data import lsh_candidate_probability
+
+    for s_high, p_high, s_low, p_low in [(0.8, 0.99, 0.5, 0.05), (0.9, 0.95, 0.5, 0.01), (0.7, 0.9, 0.3, 0.1),
+                                         (0.9, 0.99, 0.6, 0.05)]:
+        call = f"my_cheapest_banding({s_high}, {p_high}, {s_low}, {p_low})"
+        got = answer(s_high, p_high, s_low, p_low)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2 and all(isinstance(x, numbers.Integral) for x in got)):
+            raise Mismatch(f"{call} should return a pair of ints (b, r); got {got!r}")
+        b, r = got
+        if not (1 <= b <= 50 and 1 <= r <= 50):
+            raise Mismatch(f"{call}: expected b and r between 1 and 50, got ({b}, {r})")
+        high, low = lsh_candidate_probability(s_high, b, r), lsh_candidate_probability(s_low, b, r)
+        if high < p_high or low > p_low:
+            raise Mismatch(f"{call}: ({b}, {r}) gives P({s_high}) = {high:.4f} and P({s_low}) = {low:.4f}; "
+                           f"expected at least {p_high} and at most {p_low}")
+        best_b, best_r = cheapest_banding(s_high, p_high, s_low, p_low)  # ties in b * r may differ
+        expect(b * r, best_b * best_r, f"the number of hashes b * r of {call}")
+
+
+def bloom_size(num_items: int, false_positive_rate: float) -> tuple[float, int]:
+    # m = n ln(1/p) / (ln 2)^2 bits at the optimal k = (m / n) ln 2 = log2(1/p) hash functions.
+    bits = num_items * math.log(1 / false_positive_rate) / math.log(2) ** 2
+    return bits / 8 / 1e9, round(bits / num_items * math.log(2))
+
+
+def _check_bloom_size(answer) -> None:
+    from lmcourse.data import bits_for, optimal_num_hashes
+
+    for n, rate in [(5 * 10**9, 0.01), (5 * 10**9, 0.001), (10**6, 1e-6), (1000, 0.5), (10**4, 0.05), (7, 0.3)]:
+        got = answer(n, rate)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            raise Mismatch(f"my_bloom_size({n}, {rate}) should return a pair (gigabytes, k); got {got!r}")
+        expect(got[0], bits_for(n, rate) / 8e9, f"the gigabytes of my_bloom_size({n}, {rate})", rel_tol=1e-4)
+        expect(got[1], optimal_num_hashes(bits_for(n, rate), n), f"k of my_bloom_size({n}, {rate})")
+
+
+def bits_per_decade() -> float:
+    # m / n = ln(1/p) / (ln 2)^2: dividing p by ten adds ln(10) / (ln 2)^2 bits per item, however big
+    # the items are (and log2(10) = 3.3 more hash functions).
+    return math.log(10) / math.log(2) ** 2
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # NFD also splits each Hangul syllable into two or three jamo (letters). They are not combining
+    # marks, so they survive the filter, but the text stays decomposed: "한" is now three code points
+    # and no longer equals the original. Composing again puts the syllables back.
+    return unicodedata.normalize("NFC", kept)
+
+
+def _check_strip_accents(answer) -> None:
+    from lmcourse.data import strip_accents as package_strip_accents
+
+    for text in ["Antoine de Saint-Exupéry", "crème brûlée", unicodedata.normalize("NFD", "Ångström"), "한국어",
+                 "Ærøskøbing", "", "plain ascii", "Ñandú 東京"]:
+        got = answer(text)
+        want = package_strip_accents(text)
+        if got != want:
+            shown = [hex(ord(c)) for c in got] if isinstance(got, str) else got
+            raise Mismatch(f"my_strip_accents({text!r}): expected {want!r}, got {got!r} (code points {shown})")
+
+
+def bag_jaccard(a: Counter, b: Counter) -> float:
+    keys = set(a) | set(b)
+    union = sum(max(a[x], b[x]) for x in keys)  # the multiset union: the larger count of each shingle
+    return sum(min(a[x], b[x]) for x in keys) / union if union else 0.0  # two empty bags: 0, by convention
+
+
+def _bag_cases():
+    from lmcourse.data import bag_of_shingles
+
+    pairs = [("abcab", "abcabcabcab"), ("abcab", "abcab"), ("abcab", "xyz"), ("aaaa", "aa"), ("abab", "baba")]
+    # a trailing {} says "no keyword arguments": a Counter is a dict, and would be taken for them
+    return [(bag_of_shingles(x, 2), bag_of_shingles(y, 2), {}) for x, y in pairs] + [(Counter(), Counter(), {})]
+
+
+EXERCISES = [
+    function_exercise("cheapest_banding", "choose the bands", cheapest_banding, check=_check_cheapest_banding),
+    function_exercise("bloom_size", "size a Bloom filter", bloom_size, check=_check_bloom_size),
+    value_exercise("bits_per_decade", "the price of a factor of ten", bits_per_decade, rel_tol=0.02),
+    function_exercise("strip_accents", "strip accents", strip_accents, check=_check_strip_accents),
+    function_exercise("bag_jaccard", "Jaccard of bags", bag_jaccard, _bag_cases),
+    choice_exercise(
+        "repetition", "sets or bags",
+        {"a": "both give 1.0: repeating a line adds no new shingle and changes no count that matters",
+         "b": "the set similarity is 1.0 (duplicates) while the bag similarity sees the difference; this "
+              "chapter's MinHash estimates the set version, so the pipeline treats such pages as duplicates",
+         "c": "the set similarity sees the difference while the bag similarity is 1.0; this chapter's "
+              "MinHash estimates the bag version"},
+        "b",
+        "Repeating a line adds no shingle the set has not got, so set Jaccard stays 1; the counts grow, so "
+        "bag Jaccard falls. MinHash over shingle sets estimates the set version. Which one you want depends "
+        "on whether repetition is content (a spammy page repeating its keyword line) or noise."),
+]
