@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from lmcourse import checks
+
 __all__ = ["TransformerConfig", "dataclass_from_dict"]
 
 _CHOICES = {
@@ -54,13 +56,13 @@ class TransformerConfig:
 
     def __post_init__(self):
         for name in ("vocab_size", "context_length", "d_model", "num_layers", "num_heads", "d_ff"):
-            _positive_int(name, getattr(self, name))
+            checks.positive_int(name, getattr(self, name), fn="TransformerConfig")
         if self.d_model % self.num_heads:
             raise ValueError(
                 f"TransformerConfig: d_model={self.d_model} is not divisible by num_heads={self.num_heads}; "
                 "each head gets d_model // num_heads dimensions")
         if self.num_kv_heads is not None:
-            _positive_int("num_kv_heads", self.num_kv_heads)
+            checks.positive_int("num_kv_heads", self.num_kv_heads, fn="TransformerConfig")
             if self.num_heads % self.num_kv_heads:
                 raise ValueError(
                     f"TransformerConfig: num_heads={self.num_heads} is not a multiple of "
@@ -75,15 +77,15 @@ class TransformerConfig:
             if not self.rope_theta > 0:
                 raise ValueError(f"TransformerConfig: rope_theta={self.rope_theta}; expected a positive number")
         if self.sliding_window is not None:
-            _positive_int("sliding_window", self.sliding_window)
+            checks.positive_int("sliding_window", self.sliding_window, fn="TransformerConfig")
         if self.logit_soft_cap is not None and not self.logit_soft_cap > 0:
             raise ValueError(f"TransformerConfig: logit_soft_cap={self.logit_soft_cap}; expected None or > 0")
         if not self.norm_eps > 0:
             raise ValueError(f"TransformerConfig: norm_eps={self.norm_eps}; expected > 0")
         if self.num_experts:
-            _positive_int("num_experts", self.num_experts)
-            _positive_int("top_k", self.top_k)
-            _positive_int("moe_every", self.moe_every)
+            checks.positive_int("num_experts", self.num_experts, fn="TransformerConfig")
+            checks.positive_int("top_k", self.top_k, fn="TransformerConfig")
+            checks.positive_int("moe_every", self.moe_every, fn="TransformerConfig")
             if self.top_k > self.num_experts:
                 raise ValueError(f"TransformerConfig: top_k={self.top_k} exceeds num_experts={self.num_experts}")
             if self.capacity_factor is not None and not self.capacity_factor > 0:
@@ -128,6 +130,3 @@ def dataclass_from_dict(cls, d: dict):
     return cls(**d)
 
 
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"TransformerConfig: {name}={value!r}; expected a positive integer")

@@ -29,6 +29,7 @@ from typing import Callable, Hashable, Mapping
 
 import torch
 
+from lmcourse import checks
 from lmcourse.accounting.hardware import GPU
 
 __all__ = ["Timing", "benchmark", "benchmark_many", "measure_bandwidth", "measure_matmul_flops", "measured_machine",
@@ -44,9 +45,6 @@ class Timing:
         return statistics.median(self.times)
 
 
-def _check_count(name: str, value, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{name}={value!r}; expected an int >= {least}")
 
 
 def _synchronize() -> None:
@@ -62,8 +60,8 @@ def benchmark(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10, d
     """
     if not callable(fn):
         raise TypeError(f"fn: expected a callable taking no arguments, got {type(fn).__name__}")
-    _check_count("warmup", warmup, 0)
-    _check_count("repeats", repeats, 1)
+    checks.integer("warmup", warmup, least=0)
+    checks.integer("repeats", repeats, least=1)
     if do_bench:
         if not torch.cuda.is_available():
             raise ValueError("do_bench=True needs a CUDA device (triton.testing.do_bench times with CUDA events)")
@@ -95,8 +93,8 @@ def benchmark_many(fns: Mapping[Hashable, Callable[[], object]], *, warmup: int 
     """
     if not isinstance(fns, Mapping) or not fns or not all(callable(fn) for fn in fns.values()):
         raise TypeError(f"fns: expected a non-empty mapping of name -> callable, got {type(fns).__name__}")
-    _check_count("warmup", warmup, 0)
-    _check_count("repeats", repeats, 1)
+    checks.integer("warmup", warmup, least=0)
+    checks.integer("repeats", repeats, least=1)
     if do_bench:
         return {name: benchmark(fn, do_bench=True) for name, fn in fns.items()}
     for fn in fns.values():
@@ -153,7 +151,7 @@ def measure_bandwidth(device="cpu", num_bytes: int = 64 * 2**20, repeats: int = 
     (as in the STREAM benchmark's copy) is somewhat below the traffic really moved.
     """
     device = _device(device)
-    _check_count("num_bytes", num_bytes, 4)
+    checks.integer("num_bytes", num_bytes, least=4)
     src = torch.ones(num_bytes // 4, dtype=torch.float32, device=device)
     num_bytes = src.nbytes
     dst = torch.empty_like(src)
@@ -163,7 +161,7 @@ def measure_bandwidth(device="cpu", num_bytes: int = 64 * 2**20, repeats: int = 
 def measure_matmul_flops(device="cpu", n: int = 1024, dtype: torch.dtype = torch.float32, repeats: int = 5) -> float:
     """FLOP/s of an (n, n) @ (n, n) matmul in dtype: 2 n^3 FLOPs over its median time."""
     device = _device(device)
-    _check_count("n", n, 1)
+    checks.integer("n", n, least=1)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype: expected a floating-point torch.dtype, got {dtype!r}")
     a = torch.randn(n, n, device=device).to(dtype)

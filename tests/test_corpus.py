@@ -105,7 +105,7 @@ def test_write_corpus_leaves_nothing_behind_when_generation_fails(tmp_path, monk
 @pytest.mark.parametrize(
     "call, exc, words",
     [
-        (lambda: generate_text(-1), ValueError, ["num_bytes", "-1", "non-negative int"]),
+        (lambda: generate_text(-1), ValueError, ["num_bytes", "-1", "an integer >= 0"]),
         (lambda: generate_text(1.5), TypeError, ["num_bytes", "1.5", "int"]),
         (lambda: generate_text(True), TypeError, ["num_bytes", "True"]),
         (lambda: generate_text(10, separator=None), TypeError, ["separator", "None", "str"]),

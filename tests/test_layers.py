@@ -14,7 +14,7 @@ PACKAGE = ROOT / "lmcourse"
 
 # lowest first; a part may import only parts on lower floors (and itself)
 FLOORS = [
-    ["files", "source"],
+    ["files", "source", "checks"],
     ["lmcourse", "config"],                    # the root facade (device, progress, show) and the model config
     ["accounting", "tokenizer", "nn", "corpus"],
     ["data", "inference", "timing"],

@@ -162,7 +162,7 @@ def test_architecture_and_generation_tables():
     (lambda: benchmark_many({"a": lambda: None}, warmup=-1), "warmup=-1"),
 ])
 def test_bad_input(call, match):
-    with pytest.raises(ValueError, match=re.escape(match)):
+    with pytest.raises((ValueError, TypeError), match=re.escape(match)):
         call()
 
 

@@ -22,7 +22,8 @@ optimizer step, all O(parameters) or O(activations) elementwise work, well under
 
 from __future__ import annotations
 
-from lmcourse.accounting.params import check_config, check_positive, ffn_matrices
+from lmcourse import checks
+from lmcourse.accounting.params import check_config, ffn_matrices
 from lmcourse.config import TransformerConfig
 
 __all__ = ["matmul_flops", "flops_breakdown", "forward_flops_per_token", "training_flops_per_token",
@@ -34,7 +35,7 @@ SECONDS_PER_DAY = 86400
 def matmul_flops(m: int, k: int, n: int) -> int:
     """FLOPs of (m, k) @ (k, n): m * n dot products of length k, a multiply and an add per term."""
     for name, value in (("m", m), ("k", k), ("n", n)):
-        check_positive(name, value, integer=True)
+        checks.positive_int(name, value)
     return 2 * m * k * n
 
 
@@ -46,7 +47,7 @@ def flops_breakdown(config: TransformerConfig, seq_len: int) -> dict[str, int]:
     router, lm_head. The values add up to `forward_flops_per_token`.
     """
     check_config(config)
-    check_positive("seq_len", seq_len, integer=True)
+    checks.positive_int("seq_len", seq_len)
     d = config.d_model
     kv_dim = config.kv_heads * config.head_dim
     moe_layers = sum(config.is_moe_layer(layer) for layer in range(config.num_layers))
@@ -80,8 +81,8 @@ def training_flops(num_params: float, num_tokens: float) -> float:
     E.g. 10B parameters on 1T tokens: 6 * 1e10 * 1e12 = 6e22 FLOPs. It ignores attention's
     seq_len-dependent matmuls, which matter when seq_len is comparable to 6 * d_model.
     """
-    check_positive("num_params", num_params)
-    check_positive("num_tokens", num_tokens)
+    checks.positive_number("num_params", num_params)
+    checks.positive_number("num_tokens", num_tokens)
     return 6.0 * num_params * num_tokens
 
 
@@ -92,18 +93,18 @@ def mfu(tokens_per_second: float, flops_per_token: float, peak_flops: float) -> 
     Only the model's own FLOPs count, not recomputation (checkpointing), so MFU compares runs fairly;
     large training runs reach roughly 0.4-0.6, and below ~0.3 something is usually starving the GPU.
     """
-    check_positive("tokens_per_second", tokens_per_second)
-    check_positive("flops_per_token", flops_per_token)
-    check_positive("peak_flops", peak_flops)
+    checks.positive_number("tokens_per_second", tokens_per_second)
+    checks.positive_number("flops_per_token", flops_per_token)
+    checks.positive_number("peak_flops", peak_flops)
     return tokens_per_second * flops_per_token / peak_flops
 
 
 def training_days(total_flops: float, peak_flops: float, mfu: float, num_gpus: int = 1) -> float:
     """Days to do total_flops on num_gpus GPUs that each sustain mfu * peak_flops."""
-    check_positive("total_flops", total_flops)
-    check_positive("peak_flops", peak_flops)
-    check_positive("num_gpus", num_gpus, integer=True)
-    check_positive("mfu", mfu)
+    checks.positive_number("total_flops", total_flops)
+    checks.positive_number("peak_flops", peak_flops)
+    checks.positive_int("num_gpus", num_gpus)
+    checks.positive_number("mfu", mfu)
     if mfu > 1:
         raise ValueError(f"mfu={mfu!r}; expected a fraction of the peak in (0, 1]")
     return total_flops / (peak_flops * mfu * num_gpus) / SECONDS_PER_DAY

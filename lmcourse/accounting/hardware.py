@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from lmcourse.accounting.params import check_choice, check_positive
+from lmcourse import checks
 
 __all__ = ["GPU", "GPUS", "get_gpu"]
 
@@ -32,12 +32,12 @@ class GPU:
 
     def peak(self, dtype: str) -> float:
         """Dense peak FLOP/s in `dtype`; ValueError if this GPU has no such tensor-core mode."""
-        check_choice("dtype", dtype, self.peak_flops)
+        checks.choice("dtype", dtype, self.peak_flops)
         return self.peak_flops[dtype]
 
     def needed_for(self, num_bytes: float) -> int:
         """How many of these GPUs num_bytes fill, were it split evenly among them (as FSDP / ZeRO-3 try)."""
-        check_positive("num_bytes", num_bytes)
+        checks.positive_number("num_bytes", num_bytes)
         return math.ceil(num_bytes / self.memory_bytes)
 
 
@@ -62,5 +62,5 @@ GPUS: dict[str, GPU] = {
 
 def get_gpu(name: str) -> GPU:
     """`GPUS[name]`, with an error listing the known names."""
-    check_choice("gpu", name, GPUS)
+    checks.choice("gpu", name, GPUS)
     return GPUS[name]

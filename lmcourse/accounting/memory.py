@@ -16,7 +16,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from lmcourse.accounting.params import check_choice, check_config, check_positive, count_parameters, norms_per_block
+from lmcourse import checks
+from lmcourse.accounting.params import check_config, count_parameters, norms_per_block
 from lmcourse.config import TransformerConfig
 
 __all__ = ["BYTES_PER_DTYPE", "PrecisionPolicy", "PRECISIONS", "OPTIMIZER_STATES", "MemoryBreakdown",
@@ -79,7 +80,7 @@ class MemoryBreakdown:
 
 
 def _policy(precision: str) -> PrecisionPolicy:
-    check_choice("precision", precision, PRECISIONS)
+    checks.choice("precision", precision, PRECISIONS)
     return PRECISIONS[precision]
 
 
@@ -88,8 +89,8 @@ def model_state_bytes(num_params: float, precision: str = "fp32", optimizer: str
 
     1B parameters in fp32 with AdamW: 4 + 4 + 2 * 4 = 16 bytes each, 16 GB before any activation.
     """
-    check_positive("num_params", num_params)
-    check_choice("optimizer", optimizer, OPTIMIZER_STATES)
+    checks.positive_number("num_params", num_params)
+    checks.choice("optimizer", optimizer, OPTIMIZER_STATES)
     policy = _policy(precision)
     size = BYTES_PER_DTYPE
     return MemoryBreakdown(
@@ -163,8 +164,8 @@ def activation_breakdown(config: TransformerConfig, batch_size: int, seq_len: in
     backward, so the per-block components count the largest block once.
     """
     check_config(config)
-    check_positive("batch_size", batch_size, integer=True)
-    check_positive("seq_len", seq_len, integer=True)
+    checks.positive_int("batch_size", batch_size)
+    checks.positive_int("seq_len", seq_len)
     act = BYTES_PER_DTYPE[_policy(precision).activations]
     layers = [_layer_activations(config, i, batch_size, seq_len, act) for i in range(config.num_layers)]
     if checkpointing:
@@ -207,7 +208,7 @@ def deep_linear_memory(d: int, num_layers: int, batch_size: int, bytes_per_value
     """
     for name, value in (("d", d), ("num_layers", num_layers), ("batch_size", batch_size),
                         ("bytes_per_value", bytes_per_value)):
-        check_positive(name, value, integer=True)
+        checks.positive_int(name, value)
     num_params = d * d * num_layers + d
     return MemoryBreakdown(parameters=num_params * bytes_per_value, gradients=num_params * bytes_per_value,
                            optimizer_state=num_params * bytes_per_value,
@@ -219,5 +220,5 @@ def kv_cache_bytes_per_token(config: TransformerConfig, dtype: str = "bf16") -> 
     every layer, 2 * num_layers * kv_heads * head_dim values. GQA divides it by num_heads / kv_heads,
     MQA by num_heads: the point of both."""
     check_config(config)
-    check_choice("dtype", dtype, BYTES_PER_DTYPE)
+    checks.choice("dtype", dtype, BYTES_PER_DTYPE)
     return 2 * config.num_layers * config.kv_heads * config.head_dim * BYTES_PER_DTYPE[dtype]

@@ -13,8 +13,6 @@ accounting modules live at the bottom of this file.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 from lmcourse.config import TransformerConfig
@@ -89,21 +87,9 @@ def count_parameters(config: TransformerConfig) -> ParamCount:
     return ParamCount(**counts, active=total - inactive)
 
 
-# Argument checks shared by flops, memory and hardware: one wording for every function.
+# The config check flops, memory and roofline share (generic checks: lmcourse.checks).
 
 def check_config(config) -> None:
     if not isinstance(config, TransformerConfig):
         raise TypeError(f"config: expected a lmcourse.config.TransformerConfig, got {type(config).__name__}")
 
-
-def check_positive(name: str, value, integer: bool = False) -> None:
-    """Raise ValueError unless `value` is a positive (finite) number, an int when `integer`."""
-    kind = numbers.Integral if integer else numbers.Real  # numpy scalars welcome
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 or not math.isfinite(value):
-        expected = "a positive integer" if integer else "a positive number"
-        raise ValueError(f"{name}={value!r}; expected {expected}")
-
-
-def check_choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r}; expected one of {sorted(allowed)}")

@@ -13,7 +13,8 @@ Llama 3's RoPE frequency scaling), and models whose blocks our TransformerConfig
 
 from __future__ import annotations
 
-from lmcourse.accounting.params import check_choice, count_parameters
+from lmcourse import checks
+from lmcourse.accounting.params import count_parameters
 from lmcourse.config import TransformerConfig
 
 __all__ = ["PRESETS", "REAL_MODELS", "architecture_table"]
@@ -69,7 +70,7 @@ def architecture_table(names=REAL_MODELS) -> list[dict]:
     """
     rows = []
     for name in names:
-        check_choice("names", name, PRESETS)
+        checks.choice("names", name, PRESETS)
         config = PRESETS[name]
         counts = count_parameters(config)
         rows.append(dict(

@@ -24,10 +24,11 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from lmcourse import checks
 from lmcourse.accounting.flops import forward_flops_per_token
 from lmcourse.accounting.hardware import GPU
 from lmcourse.accounting.memory import BYTES_PER_DTYPE, kv_cache_bytes_per_token
-from lmcourse.accounting.params import check_choice, check_config, check_positive, count_parameters
+from lmcourse.accounting.params import check_config, count_parameters
 from lmcourse.config import TransformerConfig
 
 __all__ = ["OpCost", "DTYPE_BYTES", "matmul_cost", "elementwise_cost", "softmax_cost", "rmsnorm_cost",
@@ -53,13 +54,13 @@ class OpCost:
 
 
 def _size(dtype: str) -> int:
-    check_choice("dtype", dtype, DTYPE_BYTES)
+    checks.choice("dtype", dtype, DTYPE_BYTES)
     return DTYPE_BYTES[dtype]
 
 
 def _ints(**values) -> None:
     for name, value in values.items():
-        check_positive(name, value, integer=True)
+        checks.positive_int(name, value)
 
 
 def matmul_cost(m: int, k: int, n: int, dtype: str = "bf16") -> OpCost:
@@ -77,7 +78,7 @@ def elementwise_cost(numel: int, dtype: str = "bf16", flops_per_element: float =
                      outputs: int = 1) -> OpCost:
     """An elementwise map over numel values of each of `inputs` tensors into `outputs` tensors."""
     _ints(numel=numel, inputs=inputs, outputs=outputs)
-    check_positive("flops_per_element", flops_per_element)
+    checks.positive_number("flops_per_element", flops_per_element)
     size = _size(dtype)
     return OpCost(f"elementwise x{numel}", float(numel) * flops_per_element, float(numel) * (inputs + outputs) * size)
 
@@ -186,7 +187,7 @@ def ridge_point(gpu: GPU, dtype: str) -> float:
 def attainable_flops(gpu: GPU, dtype: str, intensity: float) -> float:
     """The roof at `intensity`: min(peak, intensity * bandwidth) FLOP/s."""
     _check_gpu(gpu)
-    check_positive("intensity", intensity)
+    checks.positive_number("intensity", intensity)
     return min(gpu.peak(dtype), intensity * gpu.bandwidth)
 
 

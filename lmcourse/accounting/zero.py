@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lmcourse import checks
 from lmcourse.accounting.memory import model_state_bytes
-from lmcourse.accounting.params import check_choice, check_positive
 
 __all__ = ["ZERO_STAGES", "ZeroMemory", "zero_memory", "zero_communication", "bytes_per_element"]
 
@@ -53,17 +53,17 @@ def bytes_per_element(precision: str = "bf16-mixed", optimizer: str = "adamw") -
 
 
 def _check_stage(stage) -> None:
-    check_choice("stage", stage, ZERO_STAGES)
+    checks.choice("stage", stage, ZERO_STAGES)
 
 
 def zero_memory(num_params: float, num_gpus: int, stage: int, *, param_bytes: float = 2, grad_bytes: float = 2,
                 optimizer_bytes: float = 12) -> ZeroMemory:
     """Per-GPU bytes of parameters, gradients and optimizer state (the formulas in the docstring)."""
-    check_positive("num_params", num_params)
-    check_positive("num_gpus", num_gpus, integer=True)
+    checks.positive_number("num_params", num_params)
+    checks.positive_int("num_gpus", num_gpus)
     _check_stage(stage)
     for name, value in (("param_bytes", param_bytes), ("grad_bytes", grad_bytes)):
-        check_positive(name, value)
+        checks.positive_number(name, value)
     if not optimizer_bytes >= 0:
         raise ValueError(f"optimizer_bytes={optimizer_bytes!r}; expected a number >= 0")
     shard = num_params / num_gpus
@@ -78,6 +78,6 @@ def zero_communication(num_params: float, stage: int) -> float:
     Counted as the paper does: the size of the full tensor per collective, an all-reduce as a
     reduce-scatter plus an all-gather; a ring sends (N_d - 1) / N_d of it per GPU.
     """
-    check_positive("num_params", num_params)
+    checks.positive_number("num_params", num_params)
     _check_stage(stage)
     return (3 if stage == 3 else 2) * num_params

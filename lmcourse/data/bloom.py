@@ -32,13 +32,12 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from lmcourse import checks
+
 __all__ = ["BloomFilter", "theoretical_false_positive_rate", "optimal_num_hashes", "bits_for",
            "measured_false_positive_rate"]
 
 
-def _check_positive(fn: str, name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{fn}: {name}={value!r}; expected a positive int")
 
 
 def _digests(items: Iterable) -> np.ndarray:
@@ -57,8 +56,8 @@ class BloomFilter:
     """m bits (a numpy uint8 array), k hash functions by double hashing; items are str or bytes."""
 
     def __init__(self, num_bits: int, num_hashes: int):
-        _check_positive("BloomFilter", "num_bits", num_bits)
-        _check_positive("BloomFilter", "num_hashes", num_hashes)
+        checks.positive_int("num_bits", num_bits, fn="BloomFilter")
+        checks.positive_int("num_hashes", num_hashes, fn="BloomFilter")
         self.num_bits, self.num_hashes = num_bits, num_hashes
         self.bits = np.zeros((num_bits + 7) // 8, dtype=np.uint8)
         self.num_items = 0  # items added (repeats counted), the n of the formulas
@@ -95,8 +94,8 @@ class BloomFilter:
 
 def theoretical_false_positive_rate(num_bits: int, num_items: int, num_hashes: int) -> float:
     """(1 - e^(-kn/m))^k: the chance that an item never added is reported present."""
-    _check_positive("theoretical_false_positive_rate", "num_bits", num_bits)
-    _check_positive("theoretical_false_positive_rate", "num_hashes", num_hashes)
+    checks.positive_int("num_bits", num_bits, fn="theoretical_false_positive_rate")
+    checks.positive_int("num_hashes", num_hashes, fn="theoretical_false_positive_rate")
     if not isinstance(num_items, int) or num_items < 0:
         raise ValueError(f"theoretical_false_positive_rate: num_items={num_items!r}; expected a non-negative int")
     return (1.0 - math.exp(-num_hashes * num_items / num_bits)) ** num_hashes
@@ -104,8 +103,8 @@ def theoretical_false_positive_rate(num_bits: int, num_items: int, num_hashes: i
 
 def optimal_num_hashes(num_bits: int, num_items: int) -> int:
     """The k minimising the false-positive rate for n items in m bits: (m/n) ln 2, rounded, at least 1."""
-    _check_positive("optimal_num_hashes", "num_bits", num_bits)
-    _check_positive("optimal_num_hashes", "num_items", num_items)
+    checks.positive_int("num_bits", num_bits, fn="optimal_num_hashes")
+    checks.positive_int("num_items", num_items, fn="optimal_num_hashes")
     k = num_bits / num_items * math.log(2)
     # The rate is not symmetric around the real optimum: compare the two integers next to it.
     candidates = {max(1, math.floor(k)), max(1, math.ceil(k))}
@@ -114,7 +113,7 @@ def optimal_num_hashes(num_bits: int, num_items: int) -> int:
 
 def bits_for(num_items: int, false_positive_rate: float) -> int:
     """Bits m needed for n items at the given rate with the optimal k: n·ln(1/p) / (ln 2)^2."""
-    _check_positive("bits_for", "num_items", num_items)
+    checks.positive_int("num_items", num_items, fn="bits_for")
     if not 0 < false_positive_rate < 1:
         raise ValueError(f"bits_for: false_positive_rate={false_positive_rate!r}; expected a number in (0, 1)")
     return math.ceil(num_items * math.log(1 / false_positive_rate) / math.log(2) ** 2)
@@ -123,7 +122,7 @@ def bits_for(num_items: int, false_positive_rate: float) -> int:
 def measured_false_positive_rate(num_bits: int, num_items: int, num_hashes: int, *,
                                  num_queries: int = 100_000, seed: int = 0) -> float:
     """Add `num_items` random distinct strings, query `num_queries` others, return the fraction reported present."""
-    _check_positive("measured_false_positive_rate", "num_queries", num_queries)
+    checks.positive_int("num_queries", num_queries, fn="measured_false_positive_rate")
     bloom = BloomFilter(num_bits, num_hashes)
     rng = random.Random(seed)
     # Items are "i:<random>" and queries "q:<random>": the prefixes keep the two sets disjoint.

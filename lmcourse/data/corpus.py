@@ -25,24 +25,18 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+from lmcourse import checks
 from lmcourse.data._stories import _story
 from lmcourse.data.loaders import atomic_write
 
 __all__ = ["generate_stories", "generate_text", "write_corpus"]
 
 
-def _check_int(fn: str, name: str, value, *, minimum: int | None = None) -> None:
-    """Raise TypeError/ValueError naming the argument unless `value` is an int (not a bool) >= minimum."""
-    expected = "an int" if minimum is None else "a non-negative int"
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{fn}: {name}={value!r}; expected {expected}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{fn}: {name}={value!r}; expected {expected}")
 
 
 def _check_text_args(fn: str, num_bytes, seed, separator) -> None:
-    _check_int(fn, "num_bytes", num_bytes, minimum=0)
-    _check_int(fn, "seed", seed)
+    checks.integer("num_bytes", num_bytes, least=0, fn=fn)
+    checks.integer("seed", seed, fn=fn)
     if not isinstance(separator, str):
         raise TypeError(f"{fn}: separator={separator!r}; expected a str")
 
@@ -53,8 +47,8 @@ def generate_stories(num_stories: int | None = None, *, seed: int = 0) -> Iterat
     (As with `random.seed`, a negative seed gives the same stories as its absolute value.)
     """
     if num_stories is not None:
-        _check_int("generate_stories", "num_stories", num_stories, minimum=0)
-    _check_int("generate_stories", "seed", seed)
+        checks.integer("num_stories", num_stories, least=0, fn="generate_stories")
+    checks.integer("seed", seed, fn="generate_stories")
     return _stories(num_stories, random.Random(seed))  # a plain function, so bad input fails at the call
 
 

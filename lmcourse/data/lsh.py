@@ -25,21 +25,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from lmcourse import checks
 from lmcourse.data.minhash import EMPTY, minhash_signatures
 
 __all__ = ["lsh_candidate_probability", "lsh_threshold", "check_bands", "lsh_candidate_pairs",
            "UnionFind", "empirical_candidate_rate"]
 
 
-def _check_positive(fn: str, name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{fn}: {name}={value!r}; expected a positive int")
 
 
 def lsh_candidate_probability(s, num_bands: int, rows: int):
     """1 - (1 - s^rows)^num_bands: the chance that two documents of Jaccard similarity s share a band."""
-    _check_positive("lsh_candidate_probability", "num_bands", num_bands)
-    _check_positive("lsh_candidate_probability", "rows", rows)
+    checks.positive_int("num_bands", num_bands, fn="lsh_candidate_probability")
+    checks.positive_int("rows", rows, fn="lsh_candidate_probability")
     s = np.asarray(s, dtype=np.float64)
     if np.any((s < 0) | (s > 1)):
         raise ValueError(f"lsh_candidate_probability: s={s!r}; expected similarities in [0, 1]")
@@ -49,15 +47,15 @@ def lsh_candidate_probability(s, num_bands: int, rows: int):
 
 def lsh_threshold(num_bands: int, rows: int) -> float:
     """(1/num_bands)^(1/rows): roughly where the S-curve rises fastest (the similarity LSH separates at)."""
-    _check_positive("lsh_threshold", "num_bands", num_bands)
-    _check_positive("lsh_threshold", "rows", rows)
+    checks.positive_int("num_bands", num_bands, fn="lsh_threshold")
+    checks.positive_int("rows", rows, fn="lsh_threshold")
     return (1.0 / num_bands) ** (1.0 / rows)
 
 
 def check_bands(fn: str, num_hashes, num_bands) -> int:
     """Rows per band; ValueError unless both are positive ints and num_bands divides num_hashes."""
-    _check_positive(fn, "num_hashes", num_hashes)
-    _check_positive(fn, "num_bands", num_bands)
+    checks.positive_int("num_hashes", num_hashes, fn=fn)
+    checks.positive_int("num_bands", num_bands, fn=fn)
     if num_hashes % num_bands:
         raise ValueError(f"{fn}: num_hashes={num_hashes} is not divisible by num_bands={num_bands}; "
                          f"expected num_bands to divide num_hashes (each band has the same number of rows)")
@@ -146,13 +144,13 @@ def empirical_candidate_rate(similarities, num_bands: int, rows: int, *, num_pai
     num_bands · rows functions (a fresh seed per s) and counted when some band agrees entirely.
     Returns (the exact Jaccard similarities used, the candidate rates).
     """
-    _check_positive("empirical_candidate_rate", "num_pairs", num_pairs)
-    _check_positive("empirical_candidate_rate", "set_size", set_size)
+    checks.positive_int("num_pairs", num_pairs, fn="empirical_candidate_rate")
+    checks.positive_int("set_size", set_size, fn="empirical_candidate_rate")
     targets = np.atleast_1d(np.asarray(similarities, dtype=np.float64))
     if np.any((targets < 0) | (targets > 1)):
         raise ValueError(f"empirical_candidate_rate: similarities={similarities!r}; expected values in [0, 1]")
-    _check_positive("empirical_candidate_rate", "num_bands", num_bands)
-    _check_positive("empirical_candidate_rate", "rows", rows)
+    checks.positive_int("num_bands", num_bands, fn="empirical_candidate_rate")
+    checks.positive_int("rows", rows, fn="empirical_candidate_rate")
     rng = np.random.default_rng(seed)
     exact, rates = np.empty(len(targets)), np.empty(len(targets))
     for t, s in enumerate(targets):

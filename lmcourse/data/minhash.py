@@ -44,6 +44,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from lmcourse import checks
 from lmcourse.data.normalize import normalize_text
 
 __all__ = ["shingles", "bag_of_shingles", "word_ngrams", "jaccard", "shingle_hashes", "hash_parameters",
@@ -64,13 +65,10 @@ _CHUNK_ELEMENTS = 1 << 19
 EMPTY = np.uint32(0xFFFFFFFF)  # the signature entry of a document with no shingles
 
 
-def _check_positive(fn: str, name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{fn}: {name}={value!r}; expected a positive int")
 
 
 def _pieces(fn: str, sequence: Sequence, k: int) -> list:
-    _check_positive(fn, "k", k)
+    checks.positive_int("k", k, fn=fn)
     pieces = [sequence[i:i + k] for i in range(max(1, len(sequence) - k + 1))] if len(sequence) else []
     return [piece if isinstance(piece, str) else tuple(piece) for piece in pieces]
 
@@ -155,7 +153,7 @@ def shingle_hashes(texts: Sequence[str], ngrams: int) -> tuple[np.ndarray, np.nd
     order, repeats included (the minimum does not care). A text of fewer than `ngrams` words (but at
     least one) has one shingle, all its words; an empty one has none.
     """
-    _check_positive("shingle_hashes", "ngrams", ngrams)
+    checks.positive_int("ngrams", ngrams, fn="shingle_hashes")
     words, lengths = _word_hashes(texts)
     # h(w_0..w_{n-1}) = Σ_j w_j·M'^(n-1-j) mod 2^64 over all texts' words at once, Horner-style;
     # windows that run into the next text are dropped below.
@@ -180,7 +178,7 @@ def shingle_hashes(texts: Sequence[str], ngrams: int) -> tuple[np.ndarray, np.nd
 
 def hash_parameters(num_hashes: int, seed: int = 0) -> tuple[np.ndarray, np.uint64]:
     """(a, c): h_i(x) = a_i·x + b_i mod 2^64 with b_i = a_i·c, a of shape (num_hashes, 1), every a_i odd."""
-    _check_positive("hash_parameters", "num_hashes", num_hashes)
+    checks.positive_int("num_hashes", num_hashes, fn="hash_parameters")
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 2**64, size=num_hashes, dtype=np.uint64, endpoint=False) | np.uint64(1)
     c = rng.integers(0, 2**64, dtype=np.uint64, endpoint=False)
@@ -196,7 +194,7 @@ def minhash_signatures(hashes: np.ndarray, offsets: np.ndarray, num_hashes: int,
     Work goes in blocks of about 2^19 (hash function, shingle) values; a block can hold many short
     documents, and a long document can span blocks. An empty document's row is all `EMPTY`.
     """
-    _check_positive("minhash_signatures", "num_hashes", num_hashes)
+    checks.positive_int("num_hashes", num_hashes, fn="minhash_signatures")
     # A 2-universal family is only as random as its input: on structured keys (consecutive integers,
     # say) the minima of a·x + b are biased. A fixed bijection first scrambles every key, so any
     # distinct 64-bit keys will do (datasketch does the same); it costs one pass per shingle, not per h_i.
@@ -238,7 +236,7 @@ def estimate_jaccard(signature_a: np.ndarray, signature_b: np.ndarray) -> float 
 def permutation_minhash(sets: Sequence[set], num_permutations: int, *, seed: int = 0) -> np.ndarray:
     """The definition, literally: (num_sets, num_permutations) positions of each set's first row under
     random permutations of the rows of the characteristic matrix. For teaching-sized universes only."""
-    _check_positive("permutation_minhash", "num_permutations", num_permutations)
+    checks.positive_int("num_permutations", num_permutations, fn="permutation_minhash")
     universe = sorted(set().union(*sets), key=repr)  # any fixed order: the permutations do the shuffling
     row = {element: i for i, element in enumerate(universe)}
     rng = np.random.default_rng(seed)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from lmcourse import checks
+
 __all__ = ["normalize_unicode", "strip_accents", "normalize_whitespace", "normalize_punctuation",
            "remove_punctuation", "normalize_text", "word_tokens", "FORMS"]
 
@@ -39,14 +41,11 @@ _ASCII_PUNCT_TO_SPACE = str.maketrans({chr(i): " " for i in range(128) if unicod
 _WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 
 
-def _check_text(fn: str, text) -> None:
-    if not isinstance(text, str):
-        raise TypeError(f"{fn}: text={text!r:.80}; expected a str")
 
 
 def normalize_unicode(text: str, form: str = "NFC") -> str:
     """`text` in Unicode normal form `form` (NFC composes "e" + U+0301 into "é", NFD splits it)."""
-    _check_text("normalize_unicode", text)
+    checks.text("text", text, fn="normalize_unicode")
     if form not in FORMS:
         raise ValueError(f"normalize_unicode: form={form!r}; expected one of {FORMS}")
     return unicodedata.normalize(form, text)
@@ -58,7 +57,7 @@ def strip_accents(text: str) -> str:
     NFD splits each precomposed character into a base and combining marks, which are dropped. The result
     is put back into NFC because NFD also splits Hangul syllables into jamo, which are not accents.
     """
-    _check_text("strip_accents", text)
+    checks.text("text", text, fn="strip_accents")
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
@@ -68,13 +67,13 @@ def normalize_whitespace(text: str) -> str:
 
     Callers that need lines (the C4 rules, line deduplication) apply it to each line.
     """
-    _check_text("normalize_whitespace", text)
+    checks.text("text", text, fn="normalize_whitespace")
     return _SPACES.sub(" ", _ZERO_WIDTH.sub("", text)).strip()
 
 
 def normalize_punctuation(text: str) -> str:
     """Curly quotes, guillemets, dashes and "…" replaced by their ASCII forms; soft hyphens dropped."""
-    _check_text("normalize_punctuation", text)
+    checks.text("text", text, fn="normalize_punctuation")
     return text.translate(_PUNCT)
 
 
@@ -83,7 +82,7 @@ def remove_punctuation(text: str) -> str:
 
     A space rather than nothing, so "end.Start" stays two words; symbols ($, +, emoji) are kept.
     """
-    _check_text("remove_punctuation", text)
+    checks.text("text", text, fn="remove_punctuation")
     return "".join(" " if unicodedata.category(c).startswith("P") else c for c in text)
 
 
@@ -94,7 +93,7 @@ def normalize_text(text: str) -> str:
     Lowercasing comes first because it can add combining marks ("İ".lower() is "i" + U+0307), which
     the accent stripping then removes.
     """
-    _check_text("normalize_text", text)
+    checks.text("text", text, fn="normalize_text")
     if text.isascii():  # most web text: no accents or zero-width characters, so one translate and a split do it
         return " ".join(text.lower().translate(_ASCII_PUNCT_TO_SPACE).split())
     return normalize_whitespace(remove_punctuation(strip_accents(text.lower())))
@@ -106,5 +105,5 @@ def word_tokens(text: str) -> list[str]:
     Punctuation is normalized first and an apostrophe inside a word keeps it whole. These are the
     features of the classifier, the n-gram model and DSIR.
     """
-    _check_text("word_tokens", text)
+    checks.text("text", text, fn="word_tokens")
     return _WORD.findall(unicodedata.normalize("NFC", text).lower().translate(_PUNCT))

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 
+from lmcourse import checks
+
 __all__ = ["gopher_quality_filter", "gopher_violations", "c4_clean"]
 
 _ELLIPSES = ("...", "…")
@@ -34,14 +36,11 @@ _C4_CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.IGNORECASE
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?:\s|$)")
 
 
-def _check_text(fn: str, text) -> None:
-    if not isinstance(text, str):
-        raise TypeError(f"{fn}: text={text!r:.80}; expected a str")
 
 
 def gopher_violations(text: str) -> list[str]:
     """The Gopher rules `text` breaks, by name (an empty list means it passes)."""
-    _check_text("gopher_violations", text)
+    checks.text("text", text, fn="gopher_violations")
     words = text.split()
     violations = []
     if not 50 <= len(words) <= 100_000:
@@ -60,7 +59,7 @@ def gopher_violations(text: str) -> list[str]:
 
 def gopher_quality_filter(text: str) -> bool:
     """True when `text` passes the four Gopher rules above (keep it), False when it fails any."""
-    _check_text("gopher_quality_filter", text)
+    checks.text("text", text, fn="gopher_quality_filter")
     return not gopher_violations(text)
 
 
@@ -76,7 +75,7 @@ def _c4_keep_line(line: str) -> bool:
 
 def c4_clean(text: str) -> str | None:
     """The C4 rules above: the page with only its good lines (joined by newlines), or None if it is dropped."""
-    _check_text("c4_clean", text)
+    checks.text("text", text, fn="c4_clean")
     lowered = text.lower()
     if "lorem ipsum" in lowered or "{" in text:
         return None

@@ -24,8 +24,8 @@ import html
 import random
 from dataclasses import dataclass
 
+from lmcourse import checks
 from lmcourse.data import _lexicon as L
-from lmcourse.data.corpus import _check_int
 from lmcourse.data.normalize import strip_accents
 
 __all__ = ["KINDS", "WebPage", "generate_documents", "pii_documents", "html_page", "web_pages"]
@@ -177,7 +177,7 @@ def generate_documents(kind: str, num_docs: int, *, seed: int = 0) -> list[str]:
     """`num_docs` documents of `kind` ("reference", "web" or "spam"), lines separated by newlines."""
     if kind not in KINDS:
         raise ValueError(f"generate_documents: kind={kind!r}; expected one of {KINDS}")
-    _check_int("generate_documents", "num_docs", num_docs, minimum=0)
+    checks.integer("num_docs", num_docs, least=0, fn="generate_documents")
     rng = random.Random(f"{kind}:{seed}")
     return [_WRITERS[kind](rng) for _ in range(num_docs)]
 
@@ -205,7 +205,7 @@ _DECOYS = ("Version 2.4.1 fixes the login bug.", "Order #48213 shipped on 2024-0
 
 def pii_documents(num_docs: int, *, seed: int = 0) -> list[tuple[str, dict[str, int]]]:
     """`num_docs` (text, counts) pairs: web text with PII planted, and how many emails, phones and IPs it holds."""
-    _check_int("pii_documents", "num_docs", num_docs, minimum=0)
+    checks.integer("num_docs", num_docs, least=0, fn="pii_documents")
     rng = random.Random(f"pii:{seed}")
     docs = []
     for _ in range(num_docs):
@@ -284,7 +284,7 @@ def html_page(main_text: str, *, encoding: str = "utf-8", label: str | None = No
 
 def web_pages(num_pages: int, *, seed: int = 0) -> list[WebPage]:
     """`num_pages` pages, mostly reference and web documents with some spam, in a mix of encodings."""
-    _check_int("web_pages", "num_pages", num_pages, minimum=0)
+    checks.integer("num_pages", num_pages, least=0, fn="web_pages")
     r = random.Random(f"pages:{seed}")
     pages = []
     for i in range(num_pages):

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 
 import regex
 
+from lmcourse import checks
 from lmcourse.tokenizer.pretokenize import iter_safe_chunks
 
 
@@ -29,11 +30,6 @@ class _Simple:
     def encode_iterable(self, iterable: Iterable[str]) -> Iterator[int]:
         for chunk in iter_safe_chunks(iterable):
             yield from self.encode(chunk)
-
-    @staticmethod
-    def _check_text(text) -> None:
-        if not isinstance(text, str):
-            raise TypeError(f"text: expected str, got {type(text).__name__}")
 
     def _check_ids(self, ids: Iterable[int]) -> list[int]:
         ids = list(ids)
@@ -51,7 +47,7 @@ class CharacterTokenizer(_Simple):
     vocab_size = 0x110000
 
     def encode(self, text: str) -> list[int]:
-        self._check_text(text)
+        checks.text("text", text)
         return [ord(c) for c in text]
 
     def decode(self, ids: Iterable[int]) -> str:
@@ -65,7 +61,7 @@ class ByteTokenizer(_Simple):
     vocab_size = 256
 
     def encode(self, text: str) -> list[int]:
-        self._check_text(text)
+        checks.text("text", text)
         return list(text.encode("utf-8"))
 
     def decode(self, ids: Iterable[int]) -> str:
@@ -91,7 +87,7 @@ class WordTokenizer(_Simple):
     @classmethod
     def train(cls, text: str, max_vocab_size: int | None = None) -> "WordTokenizer":
         """Keep the `max_vocab_size - 1` most frequent words of `text` (all of them if None)."""
-        cls._check_text(text)
+        checks.text("text", text)
         if max_vocab_size is not None and (not isinstance(max_vocab_size, int) or max_vocab_size < 1):
             raise ValueError(f"max_vocab_size: expected a positive int or None, got {max_vocab_size!r}")
         counts = Counter(cls.SPLIT.findall(text))
@@ -99,7 +95,7 @@ class WordTokenizer(_Simple):
         return cls(w for w, _ in counts.most_common(keep))
 
     def encode(self, text: str) -> list[int]:
-        self._check_text(text)
+        checks.text("text", text)
         return [self.word_to_id.get(w, 0) for w in self.SPLIT.findall(text)]
 
     def decode(self, ids: Iterable[int]) -> str:

@@ -20,14 +20,12 @@ from itertools import islice
 import numpy as np
 import torch
 
+from lmcourse import checks
 from lmcourse.files import atomic_write
 
 __all__ = ["get_batch", "token_dtype", "save_tokens", "load_tokens", "tokenize_file"]
 
 
-def _positive_int(fn: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{fn}: {name}={value!r}; expected a positive int")
 
 
 def get_batch(dataset, batch_size: int, context_length: int, device, generator: np.random.Generator | None = None
@@ -43,8 +41,8 @@ def get_batch(dataset, batch_size: int, context_length: int, device, generator: 
         raise TypeError(f"get_batch: dataset must be a 1-D integer numpy array (or np.memmap), got "
                         f"{type(dataset).__name__}{getattr(dataset, 'shape', '')} "
                         f"of {getattr(dataset, 'dtype', 'no dtype')}")
-    _positive_int("get_batch", "batch_size", batch_size)
-    _positive_int("get_batch", "context_length", context_length)
+    checks.positive_int("batch_size", batch_size, fn="get_batch")
+    checks.positive_int("context_length", context_length, fn="get_batch")
     if len(dataset) < context_length + 1:
         raise ValueError(f"get_batch: dataset has {len(dataset)} tokens; context_length={context_length} "
                          f"needs at least {context_length + 1} (inputs plus the shifted targets)")
@@ -65,7 +63,7 @@ def get_batch(dataset, batch_size: int, context_length: int, device, generator: 
 
 def token_dtype(vocab_size: int) -> type[np.unsignedinteger]:
     """The smallest dtype for a vocabulary's ids: uint16 up to 65536 tokens (ids 0..65535), else uint32."""
-    _positive_int("token_dtype", "vocab_size", vocab_size)
+    checks.positive_int("vocab_size", vocab_size, fn="token_dtype")
     return np.uint16 if vocab_size <= 1 << 16 else np.uint32
 
 
@@ -113,7 +111,7 @@ def tokenize_file(tokenizer, text_path, out_path, dtype=None, *, read_chars: int
     `token_dtype(tokenizer.vocab_size)`. The output appears only when complete.
     """
     dtype = _check_dtype("tokenize_file", dtype if dtype is not None else token_dtype(tokenizer.vocab_size))
-    _positive_int("tokenize_file", "read_chars", read_chars)
+    checks.positive_int("read_chars", read_chars, fn="tokenize_file")
     count = 0
     with open(text_path, encoding="utf-8", newline="") as text, atomic_write(out_path, "wb") as out:
         ids = tokenizer.encode_iterable(iter(lambda: text.read(read_chars), ""))

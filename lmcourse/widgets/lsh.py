@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lmcourse import checks
 from lmcourse.data.lsh import empirical_candidate_rate, lsh_candidate_probability, lsh_threshold
 from lmcourse.widgets._pages import paged_panels
 
@@ -134,9 +135,6 @@ def scurve_panel_html(num_bands: int, rows: int, *, jaccard_threshold: float = 0
     return scurve_svg(curve, points, jaccard_threshold) + caption
 
 
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"lsh_scurve_widget: {name}={value!r}; expected one of {tuple(choices)}")
 
 
 def lsh_scurve_widget(num_bands: int = 16, rows: int = 8, *, band_choices=BAND_CHOICES, row_choices=ROW_CHOICES,
@@ -145,8 +143,8 @@ def lsh_scurve_widget(num_bands: int = 16, rows: int = 8, *, band_choices=BAND_C
 
     The VBox has `.sliders` ("bands", "rows") and `.shown()`, the HTML of the visible panel.
     """
-    _check_choice("num_bands", num_bands, band_choices)
-    _check_choice("rows", rows, row_choices)
+    checks.choice("num_bands", num_bands, band_choices, fn="lsh_scurve_widget")
+    checks.choice("rows", rows, row_choices, fn="lsh_scurve_widget")
     return paged_panels(
         ("bands", "bands b", band_choices, num_bands), ("rows", "rows r", row_choices, rows),
         lambda b, r: scurve_panel_html(b, r, jaccard_threshold=jaccard_threshold, empirical=empirical,

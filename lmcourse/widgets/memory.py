@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import html
 
+from lmcourse import checks
 from lmcourse.accounting import (GPU, GPUS, PRECISIONS, PRESETS, MemoryBreakdown, count_parameters, training_days,
                                  training_flops, training_memory)
-from lmcourse.accounting.params import check_choice
 from lmcourse.config import TransformerConfig
 
 _COLORS = {"parameters": "#4c78a8", "gradients": "#f58518", "optimizer_state": "#54a24b",
@@ -85,7 +85,7 @@ def memory_widget(preset: str = "gpt2-small"):
     """
     import ipywidgets as widgets
 
-    check_choice("preset", preset, PRESETS)
+    checks.choice("preset", preset, PRESETS)
     config = PRESETS[preset]
     wide = {"description_width": "initial"}
     int_box = dict(min=1, max=10**9, style=wide, layout=widgets.Layout(width="11em"))

@@ -20,8 +20,8 @@ from __future__ import annotations
 import html
 import math
 
+from lmcourse import checks
 from lmcourse.accounting.hardware import GPU, GPUS
-from lmcourse.accounting.params import check_choice
 from lmcourse.accounting.presets import PRESETS
 from lmcourse.accounting.roofline import (OpCost, attainable_flops, attention_prefill_cost, bound, decode_step_cost,
                                           elementwise_cost, matmul_cost, prefill_cost, ridge_point, rmsnorm_cost,
@@ -44,7 +44,7 @@ def operation_cost(operation: str, dtype: str = "bf16", *, m: int = 4096, k: int
                    preset: str = "llama2-7b", batch: int = 1, seq: int = 1024) -> OpCost:
     """The OpCost of one of OPERATIONS: m, k, n shape the first four, preset / batch / seq the rest
     (seq is the context length for "decode step")."""
-    check_choice("operation", operation, OPERATIONS)
+    checks.choice("operation", operation, OPERATIONS)
     if operation == "matmul":
         return matmul_cost(m, k, n, dtype)
     if operation == "elementwise add":
@@ -53,7 +53,7 @@ def operation_cost(operation: str, dtype: str = "bf16", *, m: int = 4096, k: int
         return softmax_cost(m, n, dtype)
     if operation == "rmsnorm":
         return rmsnorm_cost(m, n, dtype)
-    check_choice("preset", preset, PRESETS)
+    checks.choice("preset", preset, PRESETS)
     config = PRESETS[preset]
     if operation == "attention prefill":
         return attention_prefill_cost(batch, seq, config.num_heads, config.head_dim, dtype, config.kv_heads)
@@ -156,8 +156,8 @@ def roofline_widget(gpu: str = "H100-80GB", dtype: str = "bf16", operation: str 
     """
     import ipywidgets as widgets
 
-    check_choice("gpu", gpu, (*_DATASHEET, MEASURED))
-    check_choice("operation", operation, OPERATIONS)
+    checks.choice("gpu", gpu, (*_DATASHEET, MEASURED))
+    checks.choice("operation", operation, OPERATIONS)
 
     def get_gpu(name: str) -> GPU:
         if name == MEASURED:
@@ -165,7 +165,7 @@ def roofline_widget(gpu: str = "H100-80GB", dtype: str = "bf16", operation: str 
             return measured_machine()
         return GPUS[name]
 
-    check_choice("dtype", dtype, get_gpu(gpu).peak_flops)
+    checks.choice("dtype", dtype, get_gpu(gpu).peak_flops)
     wide = {"description_width": "initial"}
     int_box = dict(min=1, max=10**7, style=wide, layout=widgets.Layout(width="10em"))
     c = {
