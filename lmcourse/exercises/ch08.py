@@ -1,0 +1,81 @@
+"""Chapter 8 (model parallelism): the exercises' references and checks."""
+
+from __future__ import annotations
+
+import math
+
+from lmcourse.exercises._core import choice_exercise, expect, function_exercise, value_exercise
+
+
+def bandwidths(num_bytes: float, seconds: float, world_size: int) -> tuple[float, float]:
+    # algbw = size / time; the ring moves 2(n-1)/n of the message per rank, so busbw = algbw * 2(n-1)/n.
+    # 2**30 / 6.2e-3 = 173 GB/s algbw, 303 GB/s busbw: about two thirds of NVLink's 450 GB/s, plausible.
+    algbw = num_bytes / seconds
+    return algbw, algbw * 2 * (world_size - 1) / world_size
+
+
+def _check_bandwidths(answer) -> None:
+    from lmcourse.parallel import algorithm_bandwidth, bus_bandwidth
+
+    for num_bytes, seconds, world_size in ((2**30, 6.2e-3, 8), (2**20, 1e-4, 2), (1e9, 0.5, 1), (4096, 2e-5, 64)):
+        expect(answer(num_bytes, seconds, world_size),
+               (algorithm_bandwidth(num_bytes, seconds), bus_bandwidth("all_reduce", num_bytes, seconds, world_size)),
+               f"my_bandwidths({num_bytes}, {seconds}, {world_size}) against nccl-tests' formulas")
+
+
+def min_microbatches(num_stages: int, target: float) -> int:
+    # (p-1)/(m+p-1) <= target  <=>  m >= (p-1)(1-target)/target; 16 stages at 5%: m >= 285,
+    # i.e. 285 x 128 = 36,480 sequences per step: far beyond a useful batch, hence interleaving.
+    # (The 1e-9 keeps an exact boundary, e.g. p=2 at 10%, from rounding up one too many.)
+    return max(1, math.ceil((num_stages - 1) * (1 - target) / target - 1e-9))
+
+
+def _check_min_microbatches(answer) -> None:
+    from lmcourse.parallel import gpipe_bubble
+
+    for p, target in [(2, 0.5), (2, 0.1), (4, 0.2), (16, 0.05), (8, 0.3), (1, 0.01), (3, 0.99)]:
+        fewest = next(m for m in range(1, 10**5) if gpipe_bubble(p, m) <= target + 1e-12)
+        expect(answer(p, target), fewest, f"my_min_microbatches({p}, {target}), the fewest for gpipe_bubble")
+
+
+def gpipe_in_flight(num_microbatches: int) -> int:
+    # All forwards come before any backward, on every stage: all m micro-batches are in flight.
+    return num_microbatches
+
+
+def tp_comm_fraction(tp_degree: int, bandwidth: float, d_model: int, compute_us: float) -> float:
+    # 4 all-reduces x d_model x 2 bytes, times the ring's 2(n-1)/n, over the link, while each GPU's
+    # compute (compute_us on each of 8 GPUs) shrinks as 1/n. For the 405B layer over InfiniBand:
+    # about 76% at n = 8, above 1 from n = 16; over NVLink it stays far below 1 within a node.
+    comm_seconds = 4 * d_model * 2 * 2 * (tp_degree - 1) / tp_degree / bandwidth
+    return comm_seconds * 1e6 / (compute_us * 8 / tp_degree)
+
+
+def tp_crossover(d_model: int, compute_us: float, bandwidth: float) -> int:
+    # The fraction grows as (n - 1) / 8 times its value per ring step: 7/8 of it at n = 8 is 76%
+    # over InfiniBand, so it passes 1 between 8 and 16 GPUs.
+    n = 1
+    while tp_comm_fraction(n, bandwidth, d_model, compute_us) <= 1:
+        n *= 2
+    return n
+
+
+EXERCISES = [
+    function_exercise("bandwidths", "reading nccl-tests", bandwidths, check=_check_bandwidths),
+    function_exercise("min_microbatches", "enough micro-batches", min_microbatches, check=_check_min_microbatches),
+    function_exercise("gpipe_in_flight", "what GPipe keeps in memory", gpipe_in_flight, [(1,), (2,), (7,), (64,)]),
+    choice_exercise(
+        "one_f_one_b", "why 1F1B holds p - r",
+        {"a": "stage r runs p - r forwards before its first micro-batch has come back from the p - r - 1 "
+              "stages after it; from then on each backward frees one micro-batch as each forward adds one",
+         "b": "1F1B drops the activations and recomputes them during the backward pass",
+         "c": "each stage also holds the activations of the r stages before it",
+         "d": "1F1B makes the micro-batches p - r times smaller"},
+        "a", "The number in flight is set by how long the first backward takes to arrive: the last stage "
+             "(r = p - 1) turns its first micro-batch around at once and holds 1, the first holds p. It no "
+             "longer grows with m, which is what lets a pipeline use many micro-batches."),
+    function_exercise("tp_comm_fraction", "tensor parallelism across nodes", tp_comm_fraction,
+                      [(8, 50e9, 16384, 13.5), (16, 50e9, 16384, 13.5), (2, 450e9, 16384, 13.5),
+                       (1, 50e9, 4096, 2.0), (32, 25e9, 4096, 2.0)], rel_tol=1e-9),
+    value_exercise("tp_crossover", "where tensor parallelism stops paying", tp_crossover),
+]
