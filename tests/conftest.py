@@ -43,16 +43,26 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import lmcourse_book as book  # noqa: E402
 
 
+def _one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def one_thread():
     """torch on one CPU thread for the test, restored afterwards. Two reasons share it: a
     multithreaded matmul may split its sums differently from call to call on a busy machine (the math
     library picks its thread count as it goes), which changes last bits; and tiny models run no
     slower on one thread while contended threads make them many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    yield from _one_torch_thread()
+
+
+@pytest.fixture(scope="module")
+def one_thread_module():
+    """`one_thread` for a whole module, and for its module-scoped fixtures (use it as their argument)."""
+    yield from _one_torch_thread()
 
 
 def pytest_configure(config):

@@ -112,6 +112,7 @@ def test_count_parameters_matches_the_model(variant):
 
 # ---------------------------------------------------------------- FLOPs
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", FLOP_VARIANTS)
 def test_flops_match_flop_counter(variant):
     config = VARIANTS[variant]

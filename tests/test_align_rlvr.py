@@ -48,6 +48,7 @@ def test_reward_fn_with_group_normalization():
     assert meta["format_reward_mean"] == 0.75
 
 
+@pytest.mark.slow
 def test_sample_rollouts_shapes_masks_and_log_probs():
     cfg = RLVRConfig(max_new_tokens=5)
     model = make_policy(cfg, d_model=32, num_layers=1, seed=0)
@@ -87,6 +88,7 @@ def test_sample_rollouts_deterministic_with_generator():
         sample_rollouts(model, prompts, 2, 4, temperature=0.0)
 
 
+@pytest.mark.slow
 def test_train_rlvr_reward_rises():
     cfg = RLVRConfig(grpo_steps=24, seed=0)
     model = make_policy(cfg)
@@ -100,6 +102,7 @@ def test_train_rlvr_reward_rises():
     assert 0.0 <= accuracy(model, make_problems(50, seed=9)) <= 1.0
 
 
+@pytest.mark.slow
 def test_on_policy_grpo_clip_matches_reinforce_with_baseline():
     # One update per rollout batch: the ratio is 1, so grpo_clip's gradient is REINFORCE-with-baseline's.
     curves = [train_rlvr(make_policy(c), c)["reward"] for c in (

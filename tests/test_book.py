@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import lmcourse_book as book  # noqa: E402
@@ -49,6 +51,7 @@ def test_repository_is_named_once_in_config():
     assert url == f"https://github.com/{slug}" and branch
 
 
+@pytest.mark.slow
 def test_twins_are_in_sync_with_their_chapters():
     problems = []
     for chapter in book.chapters():
@@ -87,8 +90,6 @@ def test_readme_chapter_table_marks_the_chapters_that_exist():
 
 
 def test_package_ref_is_checked(tmp_path):
-    import pytest
-
     (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/a/b\n  package_ref: 'v1 ; rm'\n")
     with pytest.raises(ValueError, match="package_ref='v1 ; rm'"):
         book.package_ref(tmp_path)

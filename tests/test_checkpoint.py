@@ -79,6 +79,7 @@ def test_rng_states_are_saved_and_restored(tmp_path):
     assert ("cuda" in checkpoint["rng"]) == torch.cuda.is_available()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncated", "flipped byte", "empty", "not a checkpoint"])
 @pytest.mark.parametrize("as_file", [False, True], ids=["path", "file-object"])
 def test_damaged_file_is_refused_and_leaves_model_untouched(tmp_path, damage, as_file):

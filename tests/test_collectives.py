@@ -9,6 +9,8 @@ from lmcourse.parallel.collectives import (BUS_FACTOR, algorithm_bandwidth, bus_
 from lmcourse.parallel.interconnect import LINKS, link
 from lmcourse.parallel.launch import spawn_each
 
+pytestmark = pytest.mark.slow  # real torch.distributed processes: seconds per test
+
 
 def _reduce_scatter_bad_shape(rank, world_size):
     try:

@@ -30,13 +30,7 @@ from lmcourse.data.webgen import _DECOYS, generate_documents, pii_documents
 PLACEHOLDERS = {mask_emails: EMAIL_PLACEHOLDER, mask_phone_numbers: PHONE_PLACEHOLDER, mask_ips: IP_PLACEHOLDER}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models: one thread is faster than two fighting over a small, busy CI machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread_module")  # tiny models: one thread beats two fighting over 2 cores
 
 
 # --- PII -------------------------------------------------------------------------------------------------

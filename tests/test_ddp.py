@@ -15,6 +15,8 @@ from lmcourse.parallel.dp_runs import _loss, run_strategies, train_single
 from lmcourse.parallel.launch import spawn
 from lmcourse.train import AdamW
 
+pytestmark = pytest.mark.slow  # real torch.distributed processes: seconds per test
+
 CONFIG = dict(vocab_size=64, context_length=16, d_model=32, num_layers=2, num_heads=4, d_ff=64, tie_embeddings=True)
 
 
@@ -27,8 +29,7 @@ def max_error(state, reference):
 
 
 @pytest.fixture(scope="module")
-def ddp_runs():
-    torch.set_num_threads(1)  # the ranks run one thread each; the same summation order keeps errors tiny
+def ddp_runs(one_thread_module):  # the ranks run one thread each; the same summation order keeps errors tiny
     data = batches()
     return train_single(CONFIG, data), run_strategies(["ddp-individual", "ddp-bucketed", "torch-ddp"], CONFIG, data,
                                                    timeout=300)
@@ -95,8 +96,7 @@ def edge_worker(rank, world_size, data):
     return out
 
 
-def test_frozen_unused_untied_and_bucket_sizes():
-    torch.set_num_threads(1)
+def test_frozen_unused_untied_and_bucket_sizes(one_thread):
     results = spawn(edge_worker, 2, args=(batches(steps=2, seed=1),), timeout=120)
     for rank in results:
         for name, run in rank.items():

@@ -59,6 +59,7 @@ def test_sequence_nll_matches_full_context_when_it_fits():
     assert nats == pytest.approx(full_context_nll(model, ids), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_stride_one_equals_per_token_reference():
     model = tiny_model(context_length=8)
     ids = torch.randint(0, 256, (30,)).tolist()
@@ -237,6 +238,7 @@ def test_prompt_formats():
         format_mc_prompt(e, "nope")
 
 
+@pytest.mark.slow
 def test_continuation_log_likelihoods_match_direct_computation():
     model = tiny_model(context_length=16)
     contexts = [[1, 2, 3], [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18], [7]]
@@ -251,6 +253,7 @@ def test_continuation_log_likelihoods_match_direct_computation():
         continuation_log_likelihoods(model, [[1]], [[]])
 
 
+@pytest.mark.slow
 def test_evaluate_multiple_choice_and_normalization():
     model, tok = tiny_model(context_length=128), ByteTokenizer()
     examples = make_mc_questions(8, seed=5)

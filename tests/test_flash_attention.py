@@ -64,6 +64,7 @@ def run(impl, q, k, v, grad_out, is_causal):
     return out, *torch.autograd.grad(out, (q, k, v), grad_out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[1]}x{c[2]}-d{c[3]}-{'causal' if c[4] else 'full'}")
 @pytest.mark.parametrize("precision", ["fp32", "low"])
 @pytest.mark.parametrize("impl", [FlashAttention2PyTorch, FlashAttention2Triton], ids=["pytorch", "triton"])

@@ -305,6 +305,7 @@ BF16_KERNELS = {
 }
 
 
+@pytest.mark.slow
 def test_every_kernel_compiles_for_h100():
     """One child process compiles all kernels in bf16 for sm_90: what the interpreter cannot check."""
     asm = gpu_assemblies(BF16_KERNELS, arch=90)

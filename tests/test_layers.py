@@ -9,6 +9,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "lmcourse"
 
@@ -84,6 +86,7 @@ def test_imports_point_down():
     assert not upward, "imports that do not point down:\n  " + "\n  ".join(upward)
 
 
+@pytest.mark.slow
 def test_no_module_cycles():
     edges = graph()
     state: dict[str, int] = {}

@@ -473,6 +473,7 @@ def test_dtype_argument():
 # -------------------------------------------------------------------------------------------- generate
 
 
+@pytest.mark.slow
 def test_generate_greedy_is_deterministic_and_matches_argmax():
     model = small_model()
     prompt = torch.tensor([3, 1, 4])

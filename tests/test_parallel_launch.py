@@ -10,6 +10,8 @@ import torch.distributed as dist
 
 from lmcourse.parallel.launch import RankError, spawn
 
+pytestmark = pytest.mark.slow  # real torch.distributed processes: seconds per test
+
 
 def _rank_children() -> list:
     """Live children started by multiprocessing's spawn (the resource tracker is not a rank)."""

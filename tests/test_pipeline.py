@@ -97,6 +97,7 @@ def test_bad_arguments(folder, tmp_path):
         run_pipeline(tmp_path / "nowhere", tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_command_line(folder, tmp_path):
     command = [sys.executable, "-m", "lmcourse.data", "run", "--input", str(folder), "--output",
                str(tmp_path / "out"), "--stages", "extract,lang,quality,dedup,minhash", "--num-hashes", "64",

@@ -276,6 +276,7 @@ def test_mup_init_and_groups():
     assert torch.allclose(model(ids), lm(ids) * base / wide)
 
 
+@pytest.mark.slow
 def test_mup_keeps_the_update_size_fixed_as_width_grows():
     """The property muP is built for: at one learning rate, a step moves the outputs as much at any width.
 

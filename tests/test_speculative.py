@@ -51,6 +51,7 @@ def random_rows(rows, seed, sharpness=2.0):
     return torch.softmax(sharpness * torch.randn(rows, VOCAB, generator=g), dim=-1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gamma", [1, 3])
 def test_emitted_token_follows_the_target_distribution(gamma):
     q, p = random_rows(gamma + 1, 0), random_rows(gamma, 1)
@@ -87,6 +88,7 @@ def tiny(d_model, num_layers, seed, sharpen=4.0):
 # With temperature/top-k/top-p the output must follow the target's *filtered* distribution: verifying
 # against unfiltered q would emit tokens the filter removed (chisquare_pvalue refuses those). Filtering
 # the draft too only raises acceptance; correctness holds for any draft p.
+@pytest.mark.slow
 @pytest.mark.parametrize("sampling", [dict(), dict(temperature=2.0, top_k=4), dict(temperature=4.0, top_p=0.8)],
                          ids=["plain", "temperature-top-k", "temperature-top-p"])
 def test_speculative_generate_samples_the_targets_joint_distribution(sampling):

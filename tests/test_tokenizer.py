@@ -52,6 +52,7 @@ def trained(corpus):
 
 # -- training -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("specials", [[], [EOT]])
 @pytest.mark.parametrize("num_workers", [1, 2])
@@ -306,6 +307,7 @@ def gpt2_pair():
     return ours, reference
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300) | joined(WORDS + [EOT, " ", "  "], 60))
 def test_gpt2_files_give_tiktoken_ids(gpt2_pair, text):

@@ -14,6 +14,7 @@ from lmcourse.config import TransformerConfig  # noqa: E402
 from lmcourse.nn import TransformerLM  # noqa: E402
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("num_kv_heads", [None, 2])
 def test_same_logits_and_gradients(num_kv_heads):
     config = TransformerConfig(vocab_size=97, context_length=24, d_model=32, num_layers=2, num_heads=4,

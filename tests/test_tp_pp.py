@@ -13,6 +13,8 @@ from lmcourse.parallel.tensor_parallel import (ColumnParallelLinear, RowParallel
                                                tensor_parallel_attention, tensor_parallel_check,
                                                tensor_parallel_swiglu)
 
+pytestmark = pytest.mark.slow  # real torch.distributed processes: seconds per test
+
 CONFIG = dict(vocab_size=64, context_length=16, d_model=32, num_layers=4, num_heads=4, d_ff=64)
 TINY = dict(vocab_size=32, context_length=8, d_model=16, num_layers=2, num_heads=2, d_ff=32)
 

@@ -232,6 +232,7 @@ def _cfg(**overrides):
 PATTERN = np.tile(np.arange(10, dtype=np.uint16), 300)  # a sequence a model learns in a few dozen steps
 
 
+@pytest.mark.slow
 def test_train_learns_and_logs_rows():
     model = _tiny_model()
     seen = []
@@ -272,6 +273,7 @@ def test_resume_continues_bit_for_bit(tmp_path, one_thread):
         assert torch.equal(p, q), name
 
 
+@pytest.mark.slow
 def test_bf16_mixed_precision_and_moe_aux_loss_on_cpu():
     cfg = _cfg(max_iters=4, warmup_iters=1, precision="bf16-mixed", log_interval=2)
     history = train(_tiny_model(), PATTERN, None, cfg)
@@ -346,6 +348,7 @@ def _cli(tmp_path, config, *args):
                           capture_output=True, text=True, env=env, cwd=tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_end_to_end_and_resume(tmp_path, capsys):
     out = tmp_path / "run"
     done = _cli(tmp_path, TINY, "--out", str(out), "--sample", "2")
@@ -370,6 +373,7 @@ def test_cli_end_to_end_and_resume(tmp_path, capsys):
     assert read_checkpoint(out / "ckpt.pt")["iteration"] == 30
 
 
+@pytest.mark.slow
 def test_cli_bad_config_fails_with_a_clear_message(tmp_path):
     bad = json.loads(json.dumps(TINY))
     bad["model"]["d_model"] = 33

@@ -75,6 +75,7 @@ def test_the_detector_sees_sphinx_only_syntax():
     assert not raw_syntax("plain prose with `code`, $x^2$ and a ```python fence")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", book.chapters(), ids=lambda p: p.stem)
 def test_twin_shows_no_raw_sphinx_syntax(chapter):
     twin = book.twin_path(chapter)

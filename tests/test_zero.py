@@ -15,13 +15,14 @@ from lmcourse.parallel.zero import ShardedGradientOptimizer, ShardedOptimizer, a
 from lmcourse.train import AdamW
 from lmcourse.widgets.zero import zero_html, zero_widget
 
+pytestmark = pytest.mark.slow  # real torch.distributed processes: seconds per test
+
 CONFIG = dict(vocab_size=64, context_length=16, d_model=32, num_layers=2, num_heads=4, d_ff=64, tie_embeddings=True)
 STAGES = {"zero1": 1, "zero2": 2, "zero3": 3}
 
 
 @pytest.fixture(scope="module")
-def zero_runs():
-    torch.set_num_threads(1)
+def zero_runs(one_thread_module):
     data = torch.randint(0, 64, (3, 8, 17), generator=torch.Generator().manual_seed(0))
     ranks = run_strategies([*STAGES, "torch-zero1", "torch-fsdp2"], CONFIG, data, timeout=300)
     return train_single(CONFIG, data), ranks
@@ -125,8 +126,7 @@ def edge_worker(rank, world_size, data):
     return out
 
 
-def test_param_groups_odd_shapes_lr_changes_and_unused():
-    torch.set_num_threads(1)
+def test_param_groups_odd_shapes_lr_changes_and_unused(one_thread):
     data = torch.randn(4, 8, 5, generator=torch.Generator().manual_seed(2))
     for rank in spawn(edge_worker, 2, args=(data,), timeout=120):
         for name in STAGES:
