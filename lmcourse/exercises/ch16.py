@@ -1,0 +1,99 @@
+"""Chapter 16 (RLVR and GRPO): the exercises' references and checks."""
+
+from __future__ import annotations
+
+import torch
+
+from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise
+
+
+def group_advantages(rewards, group_size, normalize_by_std):
+    r = torch.tensor(rewards, dtype=torch.float32).view(-1, group_size)  # one row per prompt
+    # The baseline is the mean of the whole group, the response's own reward included (leaving it
+    # out is a different estimator, RLOO's). Dividing by the group's std reweights prompts: it is
+    # GRPO's choice, and a bias towards very easy and very hard prompts that Dr. GRPO drops.
+    a = r - r.mean(1, keepdim=True)
+    if normalize_by_std:
+        a = a / (r.std(1, keepdim=True) + 1e-6)  # unbiased sample std, plus eps for all-equal groups
+    return a.reshape(-1)
+
+
+def _check_group_advantages(answer) -> None:
+    from lmcourse.align.grpo import compute_group_normalized_rewards
+
+    gen = torch.Generator().manual_seed(16)
+    groups = [(torch.randint(0, 2, (24,), generator=gen).float().tolist(), 6),
+              (torch.rand(12, generator=gen).tolist(), 4),  # rewards that are not 0/1
+              ([1.0, 0.0], 2), ([1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0], 4),  # the second group all equal
+              ([0.5, 0.5, 0.5], 3)]
+    for rewards, size in groups:
+        for by_std in (True, False):
+            want, _, _ = compute_group_normalized_rewards(lambda s, g: {"reward": float(s)}, rewards,
+                                                          [""] * len(rewards), size, 1e-6, by_std)
+            got = answer(list(rewards), size, by_std)
+            shown = ", ".join(f"{x:.2g}" for x in rewards[:8]) + (", ..." if len(rewards) > 8 else "")
+            call = f"my_group_advantages([{shown}], {size}, {by_std})"
+            try:
+                got = torch.as_tensor(got, dtype=torch.float32).reshape(-1)
+            except (TypeError, ValueError, RuntimeError):
+                raise Mismatch(f"{call}: expected a tensor or list of {len(rewards)} numbers, got {got!r}") from None
+            expect(got, want, call, rel_tol=1e-4, abs_tol=1e-5)
+
+
+def length_bias_ratio(L1, L2, normalization):
+    # "mean": each token weighs 1/L of its own response, so the ratio is (1/L1) / (1/L2) = L2 / L1;
+    # "constant": every token weighs 1/C, the same for both.
+    return L2 / L1 if normalization == "mean" else 1.0
+
+
+def _check_length_bias_ratio(answer) -> None:
+    from lmcourse.align.grpo import grpo_microbatch_train_step
+
+    for L1, L2 in ((3, 12), (10, 5), (7, 7), (1, 12)):
+        for norm in ("mean", "constant"):
+            mask = torch.zeros(2, 12, dtype=torch.bool)
+            mask[0, :L1], mask[1, :L2] = True, True
+            logp = torch.zeros(2, 12, requires_grad=True)
+            grpo_microbatch_train_step(logp, mask, 1, "reinforce_with_baseline", advantages=torch.ones(2, 1),
+                                       length_normalization=norm, normalize_constant=12)
+            measured = (logp.grad[0, 0] / logp.grad[1, 0]).item()  # the package's gradients, per token
+            expect(answer(L1, L2, norm), measured, f"my_length_bias_ratio({L1}, {L2}, {norm!r})", rel_tol=1e-5)
+
+
+def hack(ground_truth):
+    # List many candidates with no answer tags: a substring grader is fooled, the strict one is not.
+    # A policy trained on the lenient grader would learn to enumerate answers instead of solving.
+    return "<think>not sure</think> maybe " + " or ".join(str(i) for i in range(2000)) + " or " + ground_truth
+
+
+def _check_hack(answer) -> None:
+    from lmcourse.align.rewards import r1_zero_reward_fn
+
+    for truth in ("4", "17", "1/2", "1000", "\\frac{3}{4}", "-2"):
+        response = answer(truth)
+        if not isinstance(response, str):
+            raise Mismatch(f"my_hack({truth!r}): expected a string (a response), got {response!r}")
+        if truth not in response:
+            raise Mismatch(f"my_hack({truth!r}): expected a response containing {truth!r} (the lenient grader "
+                           f"gives 0 otherwise); got {response[:80]!r}")
+        if r1_zero_reward_fn(response, truth)["reward"] != 0:
+            raise Mismatch(f"my_hack({truth!r}): expected r1_zero_reward_fn to give 0, but it gives 1 to "
+                           f"{response[:80]!r}: that answers the question rather than hacking the grader")
+
+
+EXERCISES = [
+    function_exercise("group_advantages", "advantages by hand", group_advantages, check=_check_group_advantages),
+    function_exercise("length_bias_ratio", "the size of the length bias", length_bias_ratio,
+                      check=_check_length_bias_ratio),
+    function_exercise("hack", "hack the grader", hack, check=_check_hack),
+    choice_exercise(
+        "lenient_grader", "what a lenient grader teaches",
+        {"a": "little harm: the right number must still appear, so the policy still learns to solve problems",
+         "b": "it is hacked at once: listing many candidates collects the reward without solving anything, "
+              "so RL learns to enumerate answers instead of reasoning",
+         "c": "it is too strict: it marks right answers in unusual notation as wrong"},
+        "b",
+        "RL optimises exactly the reward it is given. A substring test is maximised by the cheapest string "
+        "containing every plausible answer, which the policy finds long before it learns arithmetic; "
+        "R1-Zero used strict rule-based rewards (and no neural reward model) for this reason."),
+]
