@@ -28,6 +28,7 @@ import numpy as np
 from lmcourse import checks
 from lmcourse.data.lsh import empirical_candidate_rate, lsh_candidate_probability, lsh_threshold
 from lmcourse.widgets._pages import paged_panels
+from lmcourse.widgets._svg import Panel
 
 __all__ = ["SCurve", "scurve_points", "empirical_points", "scurve_svg", "scurve_panel_html",
            "lsh_scurve_widget", "BAND_CHOICES", "ROW_CHOICES"]
@@ -37,8 +38,7 @@ ROW_CHOICES = (1, 2, 3, 4, 5, 6, 8, 10)
 EMPIRICAL_SIMILARITIES = tuple(np.round(np.linspace(0, 1, 11), 2).tolist())
 
 # Panel geometry (SVG user units): the plot area and the margins around it for ticks and labels.
-_WIDTH, _HEIGHT = 460, 290
-_LEFT, _RIGHT, _TOP, _BOTTOM = 52, 16, 14, 42
+_MARGINS = (52, 16, 14, 42)  # left, right, top, bottom
 
 
 class SCurve(NamedTuple):
@@ -68,54 +68,36 @@ def empirical_points(num_bands: int, rows: int, *, similarities: tuple[float, ..
     return tuple(zip(exact.tolist(), rates.tolist()))
 
 
-def _x(s: float) -> float:
-    return _LEFT + s * (_WIDTH - _LEFT - _RIGHT)
-
-
-def _y(p: float) -> float:
-    return _TOP + (1.0 - p) * (_HEIGHT - _TOP - _BOTTOM)
-
-
-def _vertical(s: float, color: str, dash: str, label: str, anchor: str, height: float) -> str:
+def _vertical(panel: Panel, s: float, color: str, dash: str, label: str, anchor: str, height: float) -> str:
     """A vertical line at similarity s, labelled at `height` (in probability units) on the `anchor` side."""
     dx = -4 if anchor == "end" else 4
-    return (f"<line x1='{_x(s):.1f}' y1='{_y(0):.1f}' x2='{_x(s):.1f}' y2='{_y(1):.1f}' stroke='{color}' "
+    x = panel.x(s)
+    return (f"<line x1='{x:.1f}' y1='{panel.y(0):.1f}' x2='{x:.1f}' y2='{panel.y(1):.1f}' stroke='{color}' "
             f"stroke-width='1.5' stroke-dasharray='{dash}'/>"
-            f"<text x='{_x(s) + dx:.1f}' y='{_y(height):.1f}' font-size='11' fill='{color}' "
+            f"<text x='{x + dx:.1f}' y='{panel.y(height):.1f}' font-size='11' fill='{color}' "
             f"text-anchor='{anchor}'>{html.escape(label)}</text>")
 
 
 def scurve_svg(curve: SCurve, empirical=None, jaccard_threshold: float | None = None) -> str:
     """One panel as an inline SVG: axes, the curve, the threshold line, the empirical points (pairs
     (similarity, rate)) if given, and a dashed line at `jaccard_threshold` if given."""
+    panel = Panel((0.0, 1.0), (0.0, 1.0), margins=_MARGINS)
     ticks = [i / 5 for i in range(6)]
-    grid = "".join(
-        f"<line x1='{_x(0):.1f}' y1='{_y(t):.1f}' x2='{_x(1):.1f}' y2='{_y(t):.1f}' stroke='#e4e4e4'/>"
-        f"<text x='{_x(0) - 6:.1f}' y='{_y(t) + 4:.1f}' font-size='11' text-anchor='end'>{t:.1f}</text>"
-        f"<text x='{_x(t):.1f}' y='{_y(0) + 16:.1f}' font-size='11' text-anchor='middle'>{t:.1f}</text>"
-        for t in ticks)
-    axes = (f"<rect x='{_x(0):.1f}' y='{_y(1):.1f}' width='{_x(1) - _x(0):.1f}' height='{_y(0) - _y(1):.1f}' "
-            f"fill='none' stroke='#888'/>"
-            f"<text x='{(_x(0) + _x(1)) / 2:.1f}' y='{_HEIGHT - 6}' font-size='12' text-anchor='middle'>"
-            f"Jaccard similarity s</text>"
-            f"<text transform='translate(14 {(_y(0) + _y(1)) / 2:.1f}) rotate(-90)' font-size='12' "
-            f"text-anchor='middle'>P(candidate pair)</text>")
-    path = " ".join(f"{_x(s):.1f},{_y(p):.1f}" for s, p in zip(curve.similarity, curve.probability))
-    line = f"<polyline points='{path}' fill='none' stroke='#4c78a8' stroke-width='2'/>"
+    grid = panel.grid(ticks, ticks, x_label="{:.1f}".format, y_label="{:.1f}".format)
+    axes = panel.frame("Jaccard similarity s", "P(candidate pair)")
+    line = panel.polyline(zip(curve.similarity, curve.probability), "#4c78a8")
     # Labels go where the curve is not: above it left of a high threshold, below it right of a low one;
     # the two labels sit at different heights so that they never write over each other.
     high = curve.threshold > 0.5
-    marks = _vertical(curve.threshold, "#e45756", "none", f"(1/b)^(1/r) = {curve.threshold:.2f}",
+    marks = _vertical(panel, curve.threshold, "#e45756", "none", f"(1/b)^(1/r) = {curve.threshold:.2f}",
                       "end" if high else "start", 0.93 if high else 0.04)
     if jaccard_threshold is not None:
-        marks += _vertical(jaccard_threshold, "#54a24b", "5 3", f"verify at {jaccard_threshold:g}",
+        marks += _vertical(panel, jaccard_threshold, "#54a24b", "5 3", f"verify at {jaccard_threshold:g}",
                            "start" if high else "end", 0.04 if high else 0.12)
-    dots = "".join(f"<circle cx='{_x(s):.1f}' cy='{_y(p):.1f}' r='3.5' fill='#f58518' stroke='#333' "
+    dots = "".join(f"<circle cx='{panel.x(s):.1f}' cy='{panel.y(p):.1f}' r='3.5' fill='#f58518' stroke='#333' "
                    f"stroke-width='0.6'/>" for s, p in (empirical or ()))
     title = f"LSH S-curve for b = {curve.num_bands} bands of r = {curve.rows} rows"
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {_WIDTH} {_HEIGHT}' width='{_WIDTH}' "
-            f"height='{_HEIGHT}' role='img' font-family='sans-serif'><title>{title}</title>"
-            f"{grid}{axes}{marks}{line}{dots}</svg>")
+    return panel.svg(title, grid, axes, marks, line, dots)
 
 
 def scurve_panel_html(num_bands: int, rows: int, *, jaccard_threshold: float = 0.8, empirical: bool = True,

@@ -26,6 +26,7 @@ from lmcourse.accounting.presets import PRESETS
 from lmcourse.accounting.roofline import (OpCost, attainable_flops, attention_prefill_cost, bound, decode_step_cost,
                                           elementwise_cost, matmul_cost, prefill_cost, ridge_point, rmsnorm_cost,
                                           roofline_time, softmax_cost)
+from lmcourse.widgets._svg import Panel
 
 __all__ = ["OPERATIONS", "MEASURED", "operation_cost", "roofline_svg", "roofline_panel_html", "roofline_widget"]
 
@@ -36,7 +37,7 @@ _DATASHEET = ("A100-80GB", "H100-80GB", "H200-141GB")
 
 # Panel geometry (SVG user units): plot area and margins for ticks and labels.
 _WIDTH, _HEIGHT = 520, 320
-_LEFT, _RIGHT, _TOP, _BOTTOM = 62, 16, 16, 44
+_MARGINS = (62, 16, 16, 44)  # left, right, top, bottom: room for 10^k labels
 _COLORS = ("#e45756", "#4c78a8", "#54a24b", "#b279a2", "#f58518", "#72b7b2", "#9d755d")
 
 
@@ -96,24 +97,13 @@ def roofline_svg(gpu: GPU, dtype: str, points) -> str:
     x_lo, x_hi = _decades(min(*intensities, ridge / 100), max(*intensities, ridge * 10))
     y_lo, y_hi = _decades(attainable_flops(gpu, dtype, 10.0**x_lo), peak * 1.5)
 
-    def x(intensity):
-        return _LEFT + (math.log10(intensity) - x_lo) / (x_hi - x_lo) * (_WIDTH - _LEFT - _RIGHT)
-
-    def y(flops):
-        return _TOP + (y_hi - math.log10(flops)) / (y_hi - y_lo) * (_HEIGHT - _TOP - _BOTTOM)
-
-    grid = "".join(
-        f"<line x1='{x(10.0**e):.1f}' y1='{y(10.0**y_lo):.1f}' x2='{x(10.0**e):.1f}' y2='{y(10.0**y_hi):.1f}' "
-        f"stroke='#e4e4e4'/><text x='{x(10.0**e):.1f}' y='{y(10.0**y_lo) + 16:.1f}' font-size='11' "
-        f"text-anchor='middle'>10<tspan dy='-5' font-size='8'>{e}</tspan></text>" for e in range(x_lo, x_hi + 1))
-    grid += "".join(
-        f"<line x1='{x(10.0**x_lo):.1f}' y1='{y(10.0**e):.1f}' x2='{x(10.0**x_hi):.1f}' y2='{y(10.0**e):.1f}' "
-        f"stroke='#e4e4e4'/><text x='{x(10.0**x_lo) - 6:.1f}' y='{y(10.0**e) + 4:.1f}' font-size='11' "
-        f"text-anchor='end'>{_si(10.0**e, '')}</text>" for e in range(y_lo, y_hi + 1))
-    axes = (f"<text x='{(_LEFT + _WIDTH - _RIGHT) / 2:.1f}' y='{_HEIGHT - 6}' font-size='12' text-anchor='middle'>"
-            f"arithmetic intensity (FLOPs / byte)</text>"
-            f"<text transform='translate(14 {(_TOP + _HEIGHT - _BOTTOM) / 2:.1f}) rotate(-90)' font-size='12' "
-            f"text-anchor='middle'>attainable FLOP/s</text>")
+    panel = Panel((10.0**x_lo, 10.0**x_hi), (10.0**y_lo, 10.0**y_hi), log_x=True, log_y=True,
+                  width=_WIDTH, height=_HEIGHT, margins=_MARGINS)
+    x, y = panel.x, panel.y
+    grid = panel.grid([10.0**e for e in range(x_lo, x_hi + 1)], [10.0**e for e in range(y_lo, y_hi + 1)],
+                      x_label=lambda t: f"10<tspan dy='-5' font-size='8'>{round(math.log10(t))}</tspan>",
+                      y_label=lambda t: _si(t, ""), vertical_lines=True)
+    axes = panel.frame("arithmetic intensity (FLOPs / byte)", "attainable FLOP/s", box=False)
     x_end = 10.0**x_hi
     roof = (f"<polyline points='{x(10.0**x_lo):.1f},{y(attainable_flops(gpu, dtype, 10.0**x_lo)):.1f} "
             f"{x(ridge):.1f},{y(peak):.1f} {x(x_end):.1f},{y(peak):.1f}' fill='none' stroke='#333' stroke-width='2.5'/>"
@@ -130,10 +120,7 @@ def roofline_svg(gpu: GPU, dtype: str, points) -> str:
         dots += (f"<circle cx='{cx:.1f}' cy='{cy:.1f}' r='5' fill='{color}' stroke='#222'/>"
                  f"<text x='{cx + dx:.1f}' y='{cy + 16 + 13 * (i % 2):.1f}' font-size='11' fill='{color}' "
                  f"text-anchor='{anchor}'>{html.escape(str(label))}</text>")
-    title = html.escape(f"Roofline of {gpu.name} in {dtype}")
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {_WIDTH} {_HEIGHT}' width='{_WIDTH}' "
-            f"height='{_HEIGHT}' role='img' font-family='sans-serif'><title>{title}</title>"
-            f"{grid}{axes}{roof}{dots}</svg>")
+    return panel.svg(f"Roofline of {gpu.name} in {dtype}", grid, axes, roof, dots)
 
 
 def roofline_panel_html(gpu: GPU, dtype: str, cost: OpCost) -> str:

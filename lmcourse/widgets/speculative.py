@@ -17,13 +17,13 @@ and non-i.i.d. acceptance (real acceptance varies along the text, which the meas
 
 from __future__ import annotations
 
-import html
 from typing import NamedTuple
 
 import numpy as np
 
 from lmcourse.accounting.speculative import best_gamma, expected_speedup, expected_tokens_per_call
 from lmcourse.widgets._pages import paged_panels
+from lmcourse.widgets._svg import Panel
 
 __all__ = ["SpeculativeCurves", "speculative_curves", "best_gamma", "speculative_svg", "speculative_panel_html",
            "speculative_widget", "GAMMA_CHOICES", "COST_CHOICES"]
@@ -32,8 +32,6 @@ GAMMA_CHOICES = (1, 2, 3, 4, 5, 6, 8)
 COST_CHOICES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 TABLE_ALPHAS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
-_WIDTH, _HEIGHT = 460, 290
-_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 16, 14, 42
 
 
 class SpeculativeCurves(NamedTuple):
@@ -54,50 +52,30 @@ def speculative_curves(gamma: int, cost_ratio: float, num_points: int = 101) -> 
     return SpeculativeCurves(gamma, cost_ratio, alpha, tokens, speedup)
 
 
-def _point(curves: SpeculativeCurves, alpha: float, value: float) -> tuple[float, float]:
-    top = curves.gamma + 1  # the y axis goes up to the most a step can yield
-    x = _LEFT + alpha * (_WIDTH - _LEFT - _RIGHT)
-    y = _TOP + (1.0 - value / top) * (_HEIGHT - _TOP - _BOTTOM)
-    return x, y
-
-
 def speculative_svg(curves: SpeculativeCurves, measured=None) -> str:
     """One panel: tokens per target call (blue) and speedup (red) against alpha, the break-even line
     at 1, and `measured` points ((alpha, tokens_per_call, speedup or None), ...) if given."""
-    top = curves.gamma + 1
+    top = curves.gamma + 1  # the y axis goes up to the most a step can yield
+    panel = Panel((0.0, 1.0), (0.0, top))
     ticks = sorted({0, 1, top} | set(range(0, top + 1, max(1, top // 4))))
-    grid = ""
-    for t in ticks:
-        (x0, y), (x1, _) = _point(curves, 0, t), _point(curves, 1, t)
-        style = "stroke='#999' stroke-dasharray='4 3'" if t == 1 else "stroke='#e4e4e4'"  # 1 = break-even
-        grid += (f"<line x1='{x0:.1f}' y1='{y:.1f}' x2='{x1:.1f}' y2='{y:.1f}' {style}/>"
-                 f"<text x='{_LEFT - 6}' y='{y + 4:.1f}' font-size='11' text-anchor='end'>{t}</text>")
-    grid += "".join(f"<text x='{_point(curves, a, 0)[0]:.1f}' y='{_HEIGHT - _BOTTOM + 16}' font-size='11' "
-                    f"text-anchor='middle'>{a:.1f}</text>" for a in np.linspace(0, 1, 6))
-    axes = (f"<rect x='{_LEFT}' y='{_TOP}' width='{_WIDTH - _LEFT - _RIGHT}' height='{_HEIGHT - _TOP - _BOTTOM}' "
-            f"fill='none' stroke='#888'/>"
-            f"<text x='{(_LEFT + _WIDTH - _RIGHT) / 2:.1f}' y='{_HEIGHT - 6}' font-size='12' text-anchor='middle'>"
-            f"per-token acceptance alpha</text>"
-            f"<text transform='translate(13 {(_TOP + _HEIGHT - _BOTTOM) / 2:.1f}) rotate(-90)' font-size='12' "
-            f"text-anchor='middle'>x (tokens per call, speedup)</text>")
-    lines = ""
-    for values, color in ((curves.tokens_per_call, "#4c78a8"), (curves.speedup, "#e45756")):
-        path = " ".join("{:.1f},{:.1f}".format(*_point(curves, a, v)) for a, v in zip(curves.alpha, values))
-        lines += f"<polyline points='{path}' fill='none' stroke='{color}' stroke-width='2'/>"
-    legend = (f"<text x='{_LEFT + 8}' y='{_TOP + 16}' font-size='11' fill='#4c78a8'>tokens per target call</text>"
-              f"<text x='{_LEFT + 8}' y='{_TOP + 31}' font-size='11' fill='#e45756'>"
+    break_even = "stroke='#999' stroke-dasharray='4 3'"  # 1: faster or slower than plain decoding
+    grid = panel.grid(np.linspace(0, 1, 6), ticks, x_label="{:.1f}".format, y_label=str,
+                      y_style=lambda t: break_even if t == 1 else None)
+    axes = panel.frame("per-token acceptance alpha", "x (tokens per call, speedup)")
+    lines = "".join(panel.polyline(zip(curves.alpha, values), color) for values, color
+                    in ((curves.tokens_per_call, "#4c78a8"), (curves.speedup, "#e45756")))
+    legend = (f"<text x='{panel.left + 8}' y='{panel.top + 16}' font-size='11' fill='#4c78a8'>tokens per target call"
+              f"</text><text x='{panel.left + 8}' y='{panel.top + 31}' font-size='11' fill='#e45756'>"
               f"speedup at c = {curves.cost_ratio:g}</text>")
     dots = ""
     for alpha, tokens, speedup in measured or ():
-        x, y = _point(curves, alpha, tokens)
+        x, y = panel.x(alpha), panel.y(tokens)
         dots += f"<circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='#4c78a8' stroke='#222' stroke-width='0.8'/>"
         if speedup is not None:
-            x, y = _point(curves, alpha, speedup)
+            x, y = panel.x(alpha), panel.y(speedup)
             dots += f"<rect x='{x - 4:.1f}' y='{y - 4:.1f}' width='8' height='8' fill='#e45756' stroke='#222'/>"
     title = f"Speculative decoding with gamma = {curves.gamma} draft tokens, cost ratio c = {curves.cost_ratio:g}"
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {_WIDTH} {_HEIGHT}' width='{_WIDTH}' "
-            f"height='{_HEIGHT}' role='img' font-family='sans-serif'><title>{html.escape(title)}</title>"
-            f"{grid}{axes}{lines}{legend}{dots}</svg>")
+    return panel.svg(title, grid, axes, lines, legend, dots)
 
 
 def speculative_panel_html(gamma: int, cost_ratio: float, measured=None, alphas=TABLE_ALPHAS) -> str:
