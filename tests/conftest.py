@@ -5,13 +5,13 @@ The notebook phase of .ci/test runs
     python -m pytest -p tests.conftest --nbval-lax --nbval-cell-timeout=T _build/notebooks
 
 on the jupytext conversions of the chapters (`.ci/book.py notebooks`). nbval executes each
-notebook once, cell by cell. This plugin listens to the same kernel while nbval does:
+notebook once, cell by cell, and fails a cell that raises. This plugin (`ChapterRecorder`, with
+`tests/nbrecord.py`) listens to the same execution through documented interfaces:
 
-- the kernel starts in the chapter's own folder (book/), as in the book build, with CI=true so
-  progress bars stay quiet;
-- every iopub message nbval reads for a cell is also fed to an nbclient `NotebookClient`, the
-  processor the book build itself uses: it collects the outputs and, as its `store_widget_state`
-  does, the ipywidgets state from comm_open/comm_msg (Output widgets included);
+- nbval runs the chapters on our kernelspec (`--nbval-kernel-name`, set here), whose launcher starts
+  ipykernel in the chapter's own folder (book/, as the book build does) with CI=true;
+- a second kernel client hears the kernel's IOPub broadcast, and nbclient's message processor (the
+  one the book build uses) turns it into outputs and ipywidgets state;
 - when every cell of a notebook passed, the outputs are put into the chapter as myst-nb reads
   it and stored in the jupyter-cache at _build/.jupyter_cache (`lmcourse_book.JUPYTER_CACHE`),
   with the widget state in the notebook metadata (`widgets`).
@@ -24,7 +24,6 @@ does nothing.
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import time
@@ -68,93 +67,52 @@ def one_thread_module():
 def pytest_configure(config):
     if not (getattr(config.option, "nbval_lax", False) or getattr(config.option, "nbval", False)):
         return
-    import nbval.plugin
+    import tempfile
 
-    os.environ["CI"] = "true"  # inherited by every kernel nbval starts
-    nbval.plugin.RunningKernel = _recording_kernel_class(nbval.plugin.RunningKernel)
-    config.pluginmanager.register(ChapterRecorder(), "lmcourse-chapter-recorder")
+    from tests import nbrecord
 
-
-def _chapter_dir(cwd: str | None) -> str | None:
-    """nbval starts a kernel in the .ipynb's folder; run chapters in their source folder instead."""
-    if cwd is None:
-        return None
-    try:
-        relative = Path(cwd).resolve().relative_to(book.EXECUTED_NOTEBOOKS)
-    except ValueError:
-        return cwd  # not one of ours
-    return str(ROOT / relative)
-
-
-def _recording_kernel_class(running_kernel):
-    class RecordingKernel(running_kernel):
-        """nbval's kernel, with every iopub message of a cell execution also sent to nbclient."""
-
-        def __init__(self, kernel_name, cwd=None, startup_timeout=60):
-            self.executor = None  # nbclient.NotebookClient, set by ChapterRecorder
-            self.cell_of_msg: dict[str, int] = {}  # execute_request msg_id -> index in nb.cells
-            self.current_cell: int | None = None
-            self.language_info = None
-            super().__init__(kernel_name, cwd=_chapter_dir(cwd), startup_timeout=startup_timeout)
-
-        def execute_cell_input(self, cell_input, allow_stdin=None):
-            msg_id = super().execute_cell_input(cell_input, allow_stdin)
-            if self.current_cell is not None:
-                self.cell_of_msg[msg_id] = self.current_cell
-            return msg_id
-
-        def get_message(self, stream, timeout=None):
-            msg = super().get_message(stream, timeout)
-            if stream == "shell" and msg["msg_type"] == "kernel_info_reply":
-                self.language_info = msg["content"].get("language_info")
-            parent = msg["parent_header"].get("msg_id")
-            if stream == "iopub" and self.executor is not None and parent in self.cell_of_msg:
-                from nbclient.exceptions import CellExecutionComplete
-
-                index = self.cell_of_msg[parent]
-                try:
-                    self.executor.process_message(msg, self.executor.nb.cells[index], index)
-                except CellExecutionComplete:
-                    pass
-            return msg
-
-    return RecordingKernel
+    if config.option.nbval_current_env:
+        raise pytest.UsageError("with -p tests.conftest, leave out --nbval-current-env: the plugin runs the "
+                                f"chapters on its own kernel ({nbrecord.KERNEL_NAME}, this Python)")
+    os.environ["CI"] = "true"  # quiet progress bars in every kernel
+    where = Path(tempfile.mkdtemp(prefix="lmcourse-nbval-"))
+    nbrecord.install_kernelspec(where / "jupyter", where / "registry",
+                                {str(book.EXECUTED_NOTEBOOKS): str(ROOT)})
+    config.option.nbval_kernel_name = config.option.nbval_kernel_name or nbrecord.KERNEL_NAME
+    config.pluginmanager.register(ChapterRecorder(where / "registry"), "lmcourse-chapter-recorder")
 
 
 class ChapterRecorder:
-    """Follows nbval's items: which cell runs now, whether a notebook passed; caches passes."""
+    """Listens to each notebook's kernel while nbval runs it (`tests.nbrecord`); when every cell of
+    a chapter passed, caches the chapter with the outputs it heard."""
 
-    def __init__(self):
-        self.failed: set[str] = set()  # nodeids of notebooks with a failed/skipped cell
-        self.executed: dict[str, set[int]] = {}  # notebook nodeid -> code cells run
-        self.started: dict[str, float] = {}
+    def __init__(self, registry: Path):
+        self.registry = registry
+        self.listening: dict[str, tuple] = {}  # notebook path -> (IOPubRecorder, start time)
+        self.heard: set[str] = set()  # connection files of kernels already listened to
+        self.failed: set[str] = set()  # notebook paths with a failed or skipped cell
         self.cached: list[str] = []
         self.not_cached: list[str] = []
 
     @staticmethod
-    def _is_cell(item) -> bool:
-        from nbval.plugin import IPyNbCell
-
-        return isinstance(item, IPyNbCell) and hasattr(item.parent.kernel, "cell_of_msg")
+    def _notebook(item) -> str | None:
+        path = str(item.fspath)
+        return path if path.endswith(".ipynb") else None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):
-        if self._is_cell(item):
-            from nbclient import NotebookClient
+        notebook = self._notebook(item)
+        if notebook is not None and notebook not in self.listening:
+            from tests import nbrecord
 
-            notebook, kernel = item.parent, item.parent.kernel
-            if kernel.executor is None:
-                nb = copy.deepcopy(notebook.nb)
-                for cell in nb.cells:
-                    if cell.cell_type == "code":
-                        cell.outputs, cell.execution_count = [], None
-                kernel.executor = NotebookClient(nb, record_timing=False)
-                kernel.executor.kc = kernel.kc  # Output widgets answer through it
-                self.started[notebook.nodeid] = time.monotonic()
-            code_cells = [i for i, c in enumerate(kernel.executor.nb.cells) if c.cell_type == "code"]
-            kernel.current_cell = code_cells[item.cell_num]
-            kernel.executor.clear_before_next_output = False  # nbclient sets it per cell
-            self.executed.setdefault(notebook.nodeid, set()).add(item.cell_num)
+            # nbval started this notebook's kernel in its setup, just before the first cell
+            connection = nbrecord.newest_kernel(self.registry, exclude=self.heard)
+            if connection is None:
+                raise RuntimeError(f"{notebook}: nbval did not start the {nbrecord.KERNEL_NAME} kernel")
+            self.heard.add(connection)
+            recorder = nbrecord.IOPubRecorder(connection)
+            recorder.start()
+            self.listening[notebook] = (recorder, time.monotonic())
         yield
 
     def pytest_runtest_logreport(self, report):
@@ -164,21 +122,41 @@ class ChapterRecorder:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item, nextitem):
         """After a notebook's last cell, while its kernel still runs, cache it if all passed."""
-        if not self._is_cell(item) or (nextitem is not None and nextitem.parent is item.parent):
+        notebook = self._notebook(item)
+        if notebook is None or (nextitem is not None and self._notebook(nextitem) == notebook):
             return
-        notebook = item.parent
-        path = Path(str(notebook.fspath)).resolve()
+        if notebook not in self.listening:
+            return
+        recorder, started = self.listening.pop(notebook)
+        try:
+            self._cache(item, notebook, recorder, time.monotonic() - started)
+        finally:
+            recorder.stop()
+
+    def _cache(self, item, notebook: str, recorder, seconds: float) -> None:
+        import nbformat
+
+        from tests import nbrecord
+
+        path = Path(notebook).resolve()
         try:
             chapter = ROOT / path.relative_to(book.EXECUTED_NOTEBOOKS).with_suffix(".md")
         except ValueError:
             return
-        n_code = sum(c.cell_type == "code" for c in notebook.nb.cells)
         name = str(chapter.relative_to(ROOT))
-        if notebook.nodeid in self.failed or self.executed.get(notebook.nodeid) != set(range(n_code)):
-            self.not_cached.append(name)
+        if item.nodeid.split("::")[0] in self.failed:
+            self.not_cached.append(f"{name} (a cell failed or was skipped)")
             return
-        seconds = time.monotonic() - self.started[notebook.nodeid]
-        _cache_executed(chapter, notebook.kernel, seconds)
+        # one last round trip on our own channel: everything nbval's cells printed is in by its idle
+        msg_id = recorder.client.kernel_info()
+        messages = recorder.drain_until_idle_after(msg_id)
+        nb = nbformat.read(path, as_version=4)
+        recorded, executed = nbrecord.outputs_from_messages(nb, messages, recorder.client)
+        n_code = sum(c.cell_type == "code" for c in nb.cells)
+        if len(executed) != n_code:
+            self.not_cached.append(f"{name} (heard {len(executed)} of {n_code} code cells)")
+            return
+        _cache_executed(chapter, recorded, seconds)
         self.cached.append(f"{name} ({seconds:.1f} s)")
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -187,17 +165,16 @@ class ChapterRecorder:
         for name in self.cached:
             write(f"executed and cached in {where}: {name}")
         for name in self.not_cached:
-            write(f"NOT cached (a cell failed, was skipped or deselected): {name}")
+            write(f"NOT cached: {name}")
 
 
-def _cache_executed(chapter: Path, kernel, seconds: float) -> None:
-    """Merge the recorded outputs into the chapter as the build reads it, and cache that."""
+def _cache_executed(chapter: Path, recorded, seconds: float) -> None:
+    """Put the recorded outputs into the chapter as the book build reads it (myst-nb's reader), and
+    cache that with jupyter-cache's public API."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
-    from nbval.plugin import coalesce_streams
 
-    executor = kernel.executor
-    executed = [c for c in executor.nb.cells if c.cell_type == "code"]
+    executed = [c for c in recorded.cells if c.cell_type == "code"]
     nb = book.read_as_built(chapter)
     code = [c for c in nb.cells if c.cell_type == "code"]
     if [c.source for c in code] != [c.source for c in executed]:
@@ -205,16 +182,10 @@ def _cache_executed(chapter: Path, kernel, seconds: float) -> None:
             f"{chapter}: jupytext and myst-nb disagree on the code cells of this chapter "
             f"({len(executed)} vs {len(code)} cells); keep its cells in plain ```{{code-cell}} blocks"
         )
-    for count, (cell, done) in enumerate(zip(code, executed), start=1):
-        cell.execution_count = count
-        cell.outputs = coalesce_streams(done.outputs)
-        for output in cell.outputs:
-            if output.output_type == "execute_result":
-                output.execution_count = count
-    executor.set_widgets_metadata()  # nbclient's own widget-state serialization
-    if "widgets" in executor.nb.metadata:
-        nb.metadata["widgets"] = executor.nb.metadata["widgets"]
-    if kernel.language_info:
-        nb.metadata["language_info"] = kernel.language_info
+    for cell, done in zip(code, executed):
+        cell.execution_count, cell.outputs = done.execution_count, done.outputs
+    if "widgets" in recorded.metadata:
+        nb.metadata["widgets"] = recorded.metadata["widgets"]
+    nb.metadata["language_info"] = {"name": "python", "version": ".".join(map(str, sys.version_info[:3]))}
     bundle = CacheBundleIn(nb, str(chapter), data={"execution_seconds": seconds})
     get_cache(str(book.JUPYTER_CACHE)).cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
