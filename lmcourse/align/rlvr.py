@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from lmcourse.align.grpo import LOSS_TYPES, compute_group_normalized_rewards, grpo_microbatch_train_step
 from lmcourse.align.sft import get_response_log_probs, sft_microbatch_train_step
-from lmcourse.nn.model import TransformerLM
+from lmcourse.nn import TransformerLM, sample
 from lmcourse.train.optim import AdamW, clip_grad_norm
 
 VOCAB = "0123456789+=$_"
@@ -111,8 +111,7 @@ def sample_rollouts(model, prompts_ids: torch.Tensor, group_size: int, max_new_t
     tokens, logps, masks = [], [], []
     for _ in range(max_new_tokens):
         logits = model(ids)[:, -1, :].float()
-        probs = torch.softmax(logits / temperature, dim=-1)
-        nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+        nxt = sample(logits, temperature, generator=generator)  # the sampler every generate uses
         logp = F.log_softmax(logits, dim=-1).gather(-1, nxt.unsqueeze(-1)).squeeze(-1)
         live = ~finished  # rows that already emitted the end token only get padding
         nxt = torch.where(live, nxt, torch.full_like(nxt, PAD_ID))
