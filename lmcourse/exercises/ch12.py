@@ -60,7 +60,8 @@ def _check_per_tensor_int8(answer) -> None:
     lopsided = torch.randn(64, 64, generator=gen) * torch.logspace(-2, 0, 64)[:, None]  # row scales over 100x
     for w in (lopsided, torch.randn(8, 16, generator=gen), torch.tensor([[0.5, -1.0], [0.0, 0.25]]),
               -torch.rand(3, 5, generator=gen)):
-        expect(answer(w.clone()), per_tensor_int8(w), f"my_per_tensor_int8 on a {tuple(w.shape)} matrix", rel_tol=1e-5, abs_tol=1e-6)
+        expect(answer(w.clone()), per_tensor_int8(w), f"my_per_tensor_int8 on a {tuple(w.shape)} matrix",
+               rel_tol=1e-5, abs_tol=1e-6)
     per_channel = dequantize_int8(*quantize_weight_int8(lopsided))
     if not (answer(lopsided) - lopsided).norm() > (per_channel - lopsided).norm():
         raise Mismatch("my_per_tensor_int8: expected a larger error than per-channel int8 on rows of unequal size")

@@ -100,7 +100,8 @@ EXERCISES = [
     function_exercise("alpaca_to_messages", "Alpaca to chat", alpaca_to_messages,
                       [({"instruction": "Name a deciduous tree.", "input": "", "output": "The maple."}, {}),
                        ({"instruction": "Mask the e-mail address in this text.",
-                         "input": "Write to jane@example.com today.", "output": "Write to |||EMAIL_ADDRESS||| today."}, {}),
+                         "input": "Write to jane@example.com today.",
+                         "output": "Write to |||EMAIL_ADDRESS||| today."}, {}),
                        ({"instruction": "Sum these.", "input": "1\n2\n3", "output": "6"}, {}),
                        ({"instruction": "Say hi.", "output": "Hi!"}, {})]),  # (record, no keyword arguments)
     function_exercise("keep", "a permissive-licence filter", keep,
