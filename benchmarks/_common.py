@@ -26,7 +26,7 @@ os.environ.setdefault("LMCOURSE_QUIET", "1")  # no progress bars inside timings
 
 def corpus(size_mb: float, seed: int = 0) -> Path:
     """The package's generated story corpus of `size_mb` MB (10**6 bytes), written once and cached."""
-    from lmcourse.data import write_corpus
+    from lmcourse.corpus import write_corpus
 
     path = DATA / f"stories_{size_mb:g}MB_seed{seed}.txt"
     if not path.exists():

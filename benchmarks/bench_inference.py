@@ -30,7 +30,7 @@ import torch
 
 from _common import machine, median, table
 
-from lmcourse.data import generate_text
+from lmcourse.corpus import generate_text
 from lmcourse.inference import (KVCache, SpeculativeResult, expected_speedup, expected_tokens_per_call, generate,
                                 speculative_generate)
 from lmcourse.nn import TransformerLM

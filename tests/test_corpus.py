@@ -1,4 +1,4 @@
-"""Tests for lmcourse.data.corpus: determinism, the size contract, atomic writes, and that the text is
+"""Tests for lmcourse.corpus: determinism, the size contract, atomic writes, and that the text is
 rich (a vocabulary that keeps growing, Zipf-like frequencies), grammatical and arithmetically right."""
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from itertools import islice
 
 import pytest
 
-from lmcourse.data import _lexicon, _stories, corpus, generate_stories, generate_text, write_corpus
+from lmcourse.corpus import generate_stories, generate_text, write_corpus
+from lmcourse.corpus import grammar as _stories
+from lmcourse.corpus import lexicon as _lexicon
+from lmcourse.corpus import stories as corpus
 from lmcourse.tokenizer import pretokenize
 
 SEP = "<|endoftext|>"

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmcourse.data.classifier import train_classifier
-from lmcourse.data.corpus import generate_stories
+from lmcourse.corpus import generate_stories
 from lmcourse.data.dsir import (dsir_resample, gumbel_top_k, hashed_kl, hashed_ngrams, importance_log_weights,
                                 ngram_distribution)
 from lmcourse.data.ngram_lm import BOS, EOS, UNK, KneserNeyLM

@@ -128,3 +128,43 @@ def _imports_under(root: Path, path: Path):
     finally:
         ROOT = saved
 
+
+
+# --------------------------------------------------------------------------------------------
+# Chapters: public facades, one path per name
+
+CODE_CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)```", re.S)
+# the only deep imports a chapter may make, each for a reason the facade cannot serve
+DEEP_IMPORTS_ALLOWED = {
+    ("lmcourse.data.classifier", "train_classifier"): "torch-only, kept out of the torch-free lmcourse.data",
+    ("lmcourse.kernels.gelu", "_gelu_kernel"): "the raw @triton.jit function, compiled ahead of time in ch6",
+}
+
+
+def chapter_imports():
+    """(chapter file, module, name) for every `from lmcourse... import name` in the chapters' code cells."""
+    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.md")):
+        for cell in CODE_CELL.findall(path.read_text(encoding="utf8")):
+            source = "\n".join("" if line.startswith((":", "%")) else line for line in cell.splitlines())
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lmcourse"):
+                    for alias in node.names:
+                        yield path.name, node.module, alias.name
+
+
+def test_chapters_import_from_facades_only():
+    deep = [f"{chapter}: from {module} import {name}" for chapter, module, name in chapter_imports()
+            if len(module.split(".")) > 2 and (module, name) not in DEEP_IMPORTS_ALLOWED]
+    private = [f"{chapter}: from {module} import {name}" for chapter, module, name in chapter_imports()
+               if any(part.startswith("_") for part in module.split(".")) or
+               (name.startswith("_") and (module, name) not in DEEP_IMPORTS_ALLOWED)]
+    assert not deep, "chapters import from a module instead of its part's facade:\n  " + "\n  ".join(deep)
+    assert not private, "chapters import private names:\n  " + "\n  ".join(private)
+
+
+def test_each_name_reaches_the_chapters_by_one_path():
+    paths: dict[str, set[str]] = defaultdict(set)
+    for _, module, name in chapter_imports():
+        paths[name].add(module)
+    twice = {name: sorted(modules) for name, modules in paths.items() if len(modules) > 1}
+    assert not twice, f"names imported from two places: {twice}"

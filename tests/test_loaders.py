@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lmcourse.data import atomic_write, download, generate_text, iter_documents, loaders, openwebtext, tinystories
+from lmcourse.corpus import generate_text
+from lmcourse.data import download, iter_documents, loaders, openwebtext, tinystories
+from lmcourse.files import atomic_write
 
 SEP = "<|endoftext|>"
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lmcourse.data import generate_stories, pipeline
+from lmcourse.corpus import generate_stories
+from lmcourse.data import pipeline
 from lmcourse.data.neardup import near_duplicate
 from lmcourse.data.pipeline import english_score, format_summary, run_pipeline
 

@@ -202,7 +202,7 @@ def test_token_files_round_trip_and_refuse_overflow(tmp_path):
 
 @pytest.fixture(scope="module")
 def tokenizer(tmp_path_factory):
-    from lmcourse.data import write_corpus
+    from lmcourse.corpus import write_corpus
 
     path = write_corpus(tmp_path_factory.mktemp("bpe") / "corpus.txt", 20_000, seed=3)
     return Tokenizer(*train_bpe(path, 300, ["<|endoftext|>"], show_progress=False), ["<|endoftext|>"])

@@ -24,12 +24,13 @@ from lmcourse.accounting.params import ParamCount, count_parameters
 from lmcourse.accounting.presets import PRESETS, REAL_MODELS, architecture_table
 from lmcourse.accounting.speculative import best_gamma, expected_speedup, expected_tokens_per_call
 from lmcourse.accounting.zero import ZERO_STAGES, ZeroMemory, bytes_per_element, zero_communication, zero_memory
-from lmcourse.accounting.roofline import (GPU_ARCH, GPU_GENERATIONS, OpCost, attainable_flops, attention_prefill_cost,
+from lmcourse.accounting.roofline import (WARP_SIZE, GPU_ARCH, GPU_GENERATIONS, OpCost, attainable_flops, attention_prefill_cost,
                                           bound, decode_step_cost, elementwise_cost, matmul_cost, matmul_hbm_bytes,
                                           prefill_cost, ridge_point, rmsnorm_cost, roofline_time, softmax_cost,
                                           wave_quantization)
 
 __all__ = [
+    "WARP_SIZE",
     "ParamCount", "count_parameters",
     "matmul_flops", "flops_breakdown", "forward_flops_per_token", "training_flops_per_token", "training_flops",
     "mfu", "training_days",

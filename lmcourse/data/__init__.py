@@ -1,7 +1,7 @@
-"""Text for the book, and the pipeline that turns the web into training data (chapters 1, 13 and 14).
+"""The pipeline that turns the web into training data (chapters 13 and 14), and real corpora.
 
-- `corpus`: the generated story corpus the chapters train on (offline, seeded, any size);
-  `loaders`: TinyStories and the CS336 OpenWebText sample for readers who are online.
+The book's own generated stories live one floor down, in `lmcourse.corpus`.
+- `loaders`: TinyStories and the CS336 OpenWebText sample for readers who are online.
 - Sources and extraction: `warc` (WARC/WET records via FastWARC), `extract` (HTML bytes in any
   encoding to text via Resiliparse), `webgen` (generated web pages and documents for the chapters).
 - Filtering: `normalize`, `pii` (masking), `quality` (Gopher and C4 rules), `ngram_lm` (Kneser-Ney),
@@ -13,7 +13,6 @@
 
 from lmcourse.data.bloom import (BloomFilter, bits_for, measured_false_positive_rate, optimal_num_hashes,
                                  theoretical_false_positive_rate)
-from lmcourse.data.corpus import generate_stories, generate_text, write_corpus
 from lmcourse.data.dedup import (DedupReport, exact_document_deduplication, exact_line_deduplication,
                                  minhash_deduplication)
 from lmcourse.data.dsir import (dsir_resample, gumbel_top_k, hashed_kl, hashed_ngrams, importance_log_weights,
@@ -25,19 +24,18 @@ from lmcourse.data.lsh import (UnionFind, empirical_candidate_rate, lsh_candidat
 from lmcourse.data.minhash import (bag_of_shingles, estimate_jaccard, jaccard, minhash_signatures,
                                    permutation_minhash, shingle_hashes, shingles, word_ngrams)
 from lmcourse.data.neardup import (NearDuplicateCorpus, exact_clusters, generate_near_duplicates,
-                                   labels_from_clusters, pair_precision_recall, write_documents)
+                                   labels_from_clusters, near_duplicate, pair_precision_recall, write_documents)
 from lmcourse.data.ngram_lm import KneserNeyLM
 from lmcourse.data.normalize import (normalize_punctuation, normalize_text, normalize_unicode, normalize_whitespace,
                                      remove_punctuation, strip_accents, word_tokens)
 from lmcourse.data.pii import mask_emails, mask_ips, mask_phone_numbers, mask_pii
+from lmcourse.data.pipeline import STAGES, StageSummary, english_score, format_summary, run_pipeline
 from lmcourse.data.quality import c4_clean, gopher_quality_filter, gopher_violations
 from lmcourse.data.warc import WarcRecord, iter_warc, warc_to_wet, write_warc
 from lmcourse.data.webgen import WebPage, generate_documents, html_page, pii_documents, web_pages
-from lmcourse.files import atomic_write
 
 __all__ = [
-    "generate_stories", "generate_text", "write_corpus",
-    "download", "iter_documents", "openwebtext", "tinystories", "atomic_write",
+    "download", "iter_documents", "openwebtext", "tinystories",
     "WarcRecord", "iter_warc", "warc_to_wet", "write_warc",
     "decode_html", "detect_html_encoding", "extract_text_from_html_bytes", "looks_binary",
     "WebPage", "generate_documents", "html_page", "pii_documents", "web_pages",
@@ -53,6 +51,7 @@ __all__ = [
     "bag_of_shingles", "estimate_jaccard", "jaccard", "minhash_signatures", "permutation_minhash",
     "shingle_hashes", "shingles", "word_ngrams",
     "UnionFind", "empirical_candidate_rate", "lsh_candidate_pairs", "lsh_candidate_probability", "lsh_threshold",
-    "NearDuplicateCorpus", "exact_clusters", "generate_near_duplicates", "labels_from_clusters",
+    "NearDuplicateCorpus", "exact_clusters", "generate_near_duplicates", "labels_from_clusters", "near_duplicate",
     "pair_precision_recall", "write_documents",
+    "STAGES", "StageSummary", "english_score", "format_summary", "run_pipeline",
 ]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lmcourse.data.corpus import generate_stories
+from lmcourse.corpus import generate_stories
 from lmcourse.data.lsh import UnionFind
 from lmcourse.data.minhash import jaccard, word_ngrams
 from lmcourse.files import atomic_write

@@ -1,7 +1,7 @@
 """A synthetic web for the data chapters: documents of three kinds, PII-laden text, and whole HTML pages.
 
 The filters of chapters 13-14 need raw material with known answers, offline (all text written for this
-project; names and nouns from the story lexicon, `_lexicon.py`). `generate_documents(kind, n)` writes
+project; names and nouns from the story lexicon, `lmcourse.corpus.lexicon`). `generate_documents(kind, n)` writes
 "reference" documents like an encyclopedia (third person, dates, measurements, headings), "web" documents
 like blogs, forums and shops (slang, exclamation marks, calls to action) and "spam" (keyword stuffing,
 symbol rows, "Read more...", lorem ipsum, stray code); reference and web share subjects and some plain
@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass
 
 from lmcourse import checks
-from lmcourse.data import _lexicon as L
+from lmcourse.corpus import lexicon as L
 from lmcourse.data.normalize import strip_accents
 
 __all__ = ["KINDS", "WebPage", "generate_documents", "pii_documents", "html_page", "web_pages"]

@@ -31,7 +31,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmcourse.data import _lexicon as L
+from lmcourse.corpus import lexicon as L
 
 __all__ = ["LETTERS", "MCExample", "MathExample", "SPLITS", "SUBJECTS", "make_mc_questions", "make_word_problems",
            "split_of", "load_mmlu_csv", "load_gsm8k_jsonl"]

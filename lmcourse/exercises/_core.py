@@ -126,9 +126,8 @@ def _is_blank(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
-def _call_text(name: str, args: tuple, kwargs: Mapping) -> str:
-    parts = [_short(a, 40) for a in args] + [f"{k}={_short(v, 40)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(parts)})"
+def _call_text(name: str, args: tuple) -> str:
+    return f"{name}({', '.join(_short(a, 40) for a in args)})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,9 +192,9 @@ def function_exercise(
 ) -> Exercise:
     """The reader writes a function like `reference`.
 
-    Either `cases` (argument tuples, or a function of the chapter's context returning them; a
-    case may be `(args, kwargs)` with a dict last) is called on the answer and on `reference` and
-    the results compared with `expect`, or `check(answer, **context)` raises `Mismatch` itself.
+    Either `cases` (tuples of positional arguments, or a function of the chapter's context returning
+    them) is called on the answer and on `reference` and the results compared with `expect`, or
+    `check(answer, **context)` raises `Mismatch` itself (keyword arguments, properties, several calls).
     """
     if (cases is None) == (check is None):
         raise ValueError(f"function_exercise {name!r}: give exactly one of cases= and check=")
@@ -209,10 +208,8 @@ def function_exercise(
             check(answer, **context)
             return
         for case in cases(**context) if callable(cases) else cases:
-            args, kwargs = (case[:-1], case[-1]) if case and isinstance(case[-1], dict) else (tuple(case), {})
-            got = answer(*args, **kwargs)
-            expect(got, reference(*args, **kwargs), _call_text(f"my_{name}", args, kwargs),
-                   rel_tol=rel_tol, abs_tol=abs_tol)
+            args = tuple(case)
+            expect(answer(*args), reference(*args), _call_text(f"my_{name}", args), rel_tol=rel_tol, abs_tol=abs_tol)
 
     return Exercise(name, title, "function", reference, judge, explanation=explanation)
 

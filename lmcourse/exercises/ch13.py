@@ -98,12 +98,12 @@ EXERCISES = [
         "score average over everything extracted, so extraction quality changes filter decisions, and "
         "for the best documents most."),
     function_exercise("alpaca_to_messages", "Alpaca to chat", alpaca_to_messages,
-                      [({"instruction": "Name a deciduous tree.", "input": "", "output": "The maple."}, {}),
+                      [({"instruction": "Name a deciduous tree.", "input": "", "output": "The maple."},),
                        ({"instruction": "Mask the e-mail address in this text.",
                          "input": "Write to jane@example.com today.",
-                         "output": "Write to |||EMAIL_ADDRESS||| today."}, {}),
-                       ({"instruction": "Sum these.", "input": "1\n2\n3", "output": "6"}, {}),
-                       ({"instruction": "Say hi.", "output": "Hi!"}, {})]),  # (record, no keyword arguments)
+                         "output": "Write to |||EMAIL_ADDRESS||| today."},),
+                       ({"instruction": "Sum these.", "input": "1\n2\n3", "output": "6"},),
+                       ({"instruction": "Say hi.", "output": "Hi!"},)]),
     function_exercise("keep", "a permissive-licence filter", keep,
                       [(lic,) for lic in ("MIT", "Apache-2.0", "BSD-3-Clause", "BSD-2-Clause", "ISC", "Unlicense",
                                           "CC0-1.0", "GPL-3.0-only", "GPL-2.0-or-later", "AGPL-3.0-only",

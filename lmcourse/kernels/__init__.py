@@ -7,9 +7,8 @@
 - ``matmul``: tiled matmul with grouped tile ordering for L2 reuse;
 - ``flash_attention``: FlashAttention-2 forward and backward (PyTorch tiles and Triton);
 - ``assembly``: a kernel's Triton IR and PTX for a chosen GPU, compiled without one;
-- re-exported from ``lmcourse.timing`` (torch only, so the training loop uses it without Triton):
-  honest timing (warm-up, synchronize, median), the machine's measured ceilings, and the bytes
-  autograd saves for backward.
+Honest timing (warm-up, synchronize, median), the machine's measured ceilings and the bytes autograd
+saves for backward are ``lmcourse.timing``'s (torch only, so the training loop uses them without Triton).
 
 Each kernel is checked against PyTorch's own op. Without a GPU, Triton kernels run through
 Triton's interpreter (set up in ``_triton.py``, which every Triton module imports first): exact
@@ -21,13 +20,11 @@ from lmcourse.kernels._triton import AVAILABLE as TRITON_AVAILABLE
 from lmcourse.kernels._triton import INTERPRETED, check_tensor
 from lmcourse.kernels.assembly import gpu_assemblies, gpu_assembly
 from lmcourse.kernels.cross_entropy import CrossEntropyPyTorch, CrossEntropyTriton, cross_entropy_triton
-from lmcourse.kernels.flash_attention import FlashAttention2PyTorch, FlashAttention2Triton
+from lmcourse.kernels.flash_attention import FlashAttention2PyTorch, FlashAttention2Triton, key_tile_end
 from lmcourse.kernels.gelu import GELU_CUDA_SOURCE, gelu_manual, gelu_triton, load_gelu_cuda
 from lmcourse.kernels.matmul import matmul_reference, matmul_triton, tile_order
 from lmcourse.kernels.rmsnorm import RMSNormPyTorch, RMSNormTriton, rms_norm_triton
 from lmcourse.kernels.softmax import softmax_reference, softmax_triton
-from lmcourse.timing import (Timing, benchmark, benchmark_many, measure_bandwidth, measure_matmul_flops,
-                             measured_machine, saved_tensor_bytes)
 
 __all__ = [
     "TRITON_AVAILABLE", "INTERPRETED", "check_tensor", "gpu_assembly", "gpu_assemblies",
@@ -36,7 +33,5 @@ __all__ = [
     "RMSNormPyTorch", "RMSNormTriton", "rms_norm_triton",
     "CrossEntropyPyTorch", "CrossEntropyTriton", "cross_entropy_triton",
     "matmul_reference", "matmul_triton", "tile_order",
-    "FlashAttention2PyTorch", "FlashAttention2Triton",
-    "Timing", "benchmark", "benchmark_many", "measure_bandwidth", "measure_matmul_flops", "measured_machine",
-    "saved_tensor_bytes",
+    "FlashAttention2PyTorch", "FlashAttention2Triton", "key_tile_end",
 ]

@@ -17,7 +17,7 @@ from lmcourse.nn.attention import (MultiHeadSelfAttention, RotaryEmbedding, caus
 from lmcourse.nn.layers import Embedding, FeedForward, LayerNorm, Linear, RMSNorm, SwiGLU, gelu, silu, softmax
 from lmcourse.nn.losses import cross_entropy, soft_cap
 from lmcourse.nn.model import TransformerBlock, TransformerLM, make_ffn
-from lmcourse.nn.moe import MoEFeedForward
+from lmcourse.nn.moe import MoEFeedForward, balance_loss, router_z_loss, upcycle
 from lmcourse.nn.sampling import (check_generate, check_sampling, greedy, mark_finished, probabilities, sample,
                                   top_k_filter, top_p_filter)
 
@@ -25,6 +25,6 @@ __all__ = [
     "Linear", "Embedding", "RMSNorm", "LayerNorm", "softmax", "silu", "gelu", "SwiGLU", "FeedForward",
     "RotaryEmbedding", "sinusoidal_positions", "scaled_dot_product_attention", "causal_mask",
     "MultiHeadSelfAttention", "TransformerBlock", "TransformerLM", "cross_entropy", "soft_cap",
-    "MoEFeedForward", "check_sampling", "check_generate", "mark_finished", "greedy", "top_k_filter", "top_p_filter",
+    "MoEFeedForward", "balance_loss", "router_z_loss", "upcycle", "check_sampling", "check_generate", "mark_finished", "greedy", "top_k_filter", "top_p_filter",
     "probabilities", "sample", "make_ffn",
 ]

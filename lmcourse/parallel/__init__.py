@@ -8,11 +8,13 @@ schedule. Data parallelism (DDP, ZeRO) lives in `ddp`, `zero` and `comm` (chapte
 functions live in these modules because `spawn` imports them by name.
 """
 
-from lmcourse.parallel.collectives import algorithm_bandwidth, bus_bandwidth, reduce_scatter, ring_all_reduce
+from lmcourse.parallel.batch_size import MarkovLanguage, fit_critical_batch, steps_to_loss
+from lmcourse.parallel.collectives import BUS_FACTOR, algorithm_bandwidth, bus_bandwidth, reduce_scatter, ring_all_reduce
 from lmcourse.parallel.comm import CommLog, count_communication
 from lmcourse.parallel.ddp import DDPBucketed, DDPIndividualParameters
 from lmcourse.parallel.fsdp import FullyShardedModule
-from lmcourse.parallel.interconnect import LINKS, Link
+from lmcourse.parallel.dp_runs import run_strategies, train_single
+from lmcourse.parallel.interconnect import LINKS, Link, link
 from lmcourse.parallel.launch import BACKENDS, RankError, spawn, spawn_each
 from lmcourse.parallel.pipeline import PipelineStage, gpipe_bubble, gpipe_step
 from lmcourse.parallel.tensor_parallel import (ColumnParallelLinear, ParallelRegion, RowParallelLinear,
@@ -22,10 +24,11 @@ from lmcourse.parallel.zero import ShardedGradientOptimizer, ShardedOptimizer
 
 __all__ = [
     "spawn", "spawn_each", "RankError", "BACKENDS",
-    "ring_all_reduce", "reduce_scatter", "algorithm_bandwidth", "bus_bandwidth", "LINKS", "Link",
+    "ring_all_reduce", "reduce_scatter", "algorithm_bandwidth", "bus_bandwidth", "BUS_FACTOR", "LINKS", "Link", "link",
     "copy_to_parallel", "reduce_from_parallel", "ColumnParallelLinear", "RowParallelLinear", "ParallelRegion",
     "tensor_parallel_swiglu", "tensor_parallel_attention",
     "PipelineStage", "gpipe_step", "gpipe_bubble",
     "DDPIndividualParameters", "DDPBucketed", "ShardedOptimizer", "ShardedGradientOptimizer", "FullyShardedModule",
     "count_communication", "CommLog",
+    "MarkovLanguage", "fit_critical_batch", "steps_to_loss", "run_strategies", "train_single",
 ]

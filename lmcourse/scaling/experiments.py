@@ -25,7 +25,7 @@ import torch
 
 from lmcourse.accounting import count_parameters
 from lmcourse.config import TransformerConfig
-from lmcourse.data import generate_text, write_corpus
+from lmcourse.corpus import generate_text, write_corpus
 from lmcourse.nn import TransformerLM
 from lmcourse.tokenizer import Tokenizer, train_bpe
 from lmcourse.train import TrainConfig, estimate_loss, train

@@ -9,12 +9,13 @@
 """
 
 from lmcourse.tokenizer.bpe import Tokenizer
-from lmcourse.tokenizer.naive import MergeStep, bpe_steps, naive_train_bpe
+from lmcourse.tokenizer.naive import MergeStep, bpe_steps, merge_pieces, naive_train_bpe
 from lmcourse.tokenizer.pretokenize import GPT2_SPLIT_PATTERN, pretokenize
 from lmcourse.tokenizer.simple import ByteTokenizer, CharacterTokenizer, WordTokenizer
-from lmcourse.tokenizer.train import train_bpe, train_bpe_from_counts
+from lmcourse.tokenizer.train import count_file_pretokens, train_bpe, train_bpe_from_counts
 
 __all__ = [
-    "Tokenizer", "train_bpe", "train_bpe_from_counts", "bpe_steps", "naive_train_bpe", "MergeStep",
+    "Tokenizer", "train_bpe", "train_bpe_from_counts", "count_file_pretokens", "bpe_steps", "naive_train_bpe",
+    "MergeStep", "merge_pieces",
     "pretokenize", "GPT2_SPLIT_PATTERN", "ByteTokenizer", "CharacterTokenizer", "WordTokenizer",
 ]

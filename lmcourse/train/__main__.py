@@ -30,7 +30,7 @@ import torch
 from tqdm.auto import tqdm
 
 from lmcourse.config import TransformerConfig
-from lmcourse.data import write_corpus
+from lmcourse.corpus import write_corpus
 from lmcourse.files import atomic_write
 from lmcourse.nn import TransformerLM
 from lmcourse.tokenizer import Tokenizer, train_bpe

@@ -24,7 +24,7 @@ from lmcourse.widgets.zero import zero_html, zero_widget  # noqa: E402
 
 __all__ += ["zero_html", "zero_widget"]
 
-from lmcourse.widgets.speculative import (best_gamma, speculative_curves, speculative_panel_html,  # noqa: E402
+from lmcourse.widgets.speculative import (COST_CHOICES, speculative_curves, speculative_panel_html,  # noqa: E402
                                           speculative_widget)
 
-__all__ += ["best_gamma", "speculative_curves", "speculative_panel_html", "speculative_widget"]
+__all__ += ["COST_CHOICES", "speculative_curves", "speculative_panel_html", "speculative_widget"]

@@ -25,7 +25,7 @@ from lmcourse.accounting.speculative import best_gamma, expected_speedup, expect
 from lmcourse.widgets._pages import paged_panels
 from lmcourse.widgets._svg import Panel
 
-__all__ = ["SpeculativeCurves", "speculative_curves", "best_gamma", "speculative_svg", "speculative_panel_html",
+__all__ = ["SpeculativeCurves", "speculative_curves", "speculative_svg", "speculative_panel_html",
            "speculative_widget", "GAMMA_CHOICES", "COST_CHOICES"]
 
 GAMMA_CHOICES = (1, 2, 3, 4, 5, 6, 8)

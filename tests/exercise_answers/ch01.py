@@ -20,7 +20,7 @@ def _pretokens(tokenizer):  # confuses the pre-tokenizer's pieces with tokens
 
 
 def _greedy_context():
-    from lmcourse.data import generate_text
+    from lmcourse.corpus import generate_text
     from lmcourse.tokenizer import Tokenizer, pretokenize, train_bpe_from_counts
 
     vocab, merges = train_bpe_from_counts(Counter(pretokenize(generate_text(60_000, seed=0))), 600)
@@ -29,7 +29,7 @@ def _greedy_context():
 
 
 def _sentences_context():
-    from lmcourse.data import generate_text
+    from lmcourse.corpus import generate_text
     from lmcourse.tokenizer import Tokenizer, pretokenize, train_bpe_from_counts
 
     vocab, merges = train_bpe_from_counts(Counter(pretokenize(generate_text(30_000, seed=0))), 500)
@@ -43,7 +43,7 @@ def _sentences_context():
 
 
 def _marker_context():
-    from lmcourse.data import generate_text
+    from lmcourse.corpus import generate_text
     from lmcourse.tokenizer import Tokenizer, pretokenize, train_bpe_from_counts
 
     vocab, merges = train_bpe_from_counts(Counter(pretokenize(generate_text(30_000, seed=0))), 500)

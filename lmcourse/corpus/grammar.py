@@ -1,9 +1,9 @@
-"""How one story of the generated corpus (`lmcourse.data.corpus`) is told: the grammar behind `_story(rng)`.
+"""How one story of the generated corpus (`lmcourse.corpus`) is told: the grammar behind `_story(rng)`.
 
 A story is one of thirteen plots (a wish, a lost toy, an animal in trouble, a quarrel, a trip with some
 arithmetic, a fear, a mistake owned up to, a magic find, a birthday, a shop, a collection, a day at a
-grown-up's work, a dream) told through templates with slots (`_words.py` holds the templates,
-`_lexicon.py` the words): a hero and a friend with pronouns that agree (he/she/they), a grown-up, a
+grown-up's work, a dream) told through templates with slots (`templates.py` holds the templates,
+`lexicon.py` the words): a hero and a friend with pronouns that agree (he/she/they), a grown-up, a
 neighbor, things, animals, food, places, colors, numbers, dialogue in double quotes, a resolution and
 sometimes a moral. `_Story` computes each slot's field the first time a template asks for it, from the
 functions registered with `_fields`.
@@ -25,7 +25,7 @@ Determinism: only `random.Random(seed).random()` is used (never `hash()` or set 
 law needs only float operations that IEEE 754 rounds exactly, so a seed gives the same text everywhere.
 
 Leaves out: the word lists and templates themselves (`_lexicon.py`, `_words.py`), seeds, argument
-checking, byte budgets, separators and files (`lmcourse.data.corpus`), and long-range plot coherence
+checking, byte budgets, separators and files (`lmcourse.corpus`), and long-range plot coherence
 beyond one story.
 """
 
@@ -34,9 +34,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from lmcourse.data import _lexicon as L
-from lmcourse.data import _words as W
-from lmcourse.data._lexicon import _plural
+from lmcourse.corpus import lexicon as L
+from lmcourse.corpus import templates as W
+from lmcourse.corpus.lexicon import _plural
 
 # The plots with every single-template slot wrapped into a 1-tuple, so the teller can pick uniformly.
 _PLOTS = tuple(

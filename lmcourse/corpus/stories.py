@@ -6,15 +6,15 @@ vocabulary written for this project. This module is the public side: `generate_s
 stories, `generate_text` joins them with a separator up to the first story boundary at or after a
 byte budget, and `write_corpus` streams that same text to a file in constant memory, atomically. It
 checks its arguments and streams; how one story is told (plots, slots, and the Zipf-like draws that
-make the vocabulary grow the way natural text's does) is in `lmcourse.data._stories`.
+make the vocabulary grow the way natural text's does) is in `lmcourse.corpus.grammar`.
 
-Determinism: a seed gives the same text everywhere (`_stories` says why).
+Determinism: a seed gives the same text everywhere (`grammar` says why).
 
 Speed: 9-16 MB/s on one core (a 20 MB corpus in 1.3-2.2 s; AMD EPYC, CPython 3.11), measured with
-    python -c "import time; from lmcourse.data import generate_text as g; t = time.perf_counter();
+    python -c "import time; from lmcourse.corpus import generate_text as g; t = time.perf_counter();
     n = len(g(20_000_000).encode()); print(n / 1e6 / (time.perf_counter() - t), 'MB/s')"
 
-Leaves out: the story grammar and vocabulary (`_stories.py`, `_words.py`, `_lexicon.py`), real-world
+Leaves out: the story grammar and vocabulary (`grammar.py`, `templates.py`, `lexicon.py`), real-world
 text (see `lmcourse.data.loaders` for TinyStories and OpenWebText), and any claim that models trained
 on it generalise to real text.
 """
@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lmcourse import checks
-from lmcourse.data._stories import _story
-from lmcourse.data.loaders import atomic_write
+from lmcourse.corpus.grammar import _story
+from lmcourse.files import atomic_write
 
 __all__ = ["generate_stories", "generate_text", "write_corpus"]
 

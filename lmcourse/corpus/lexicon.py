@@ -1,5 +1,5 @@
-"""The vocabulary of the story generator in `lmcourse.data.corpus`: word lists and the parts that
-open-ended names are built from. Sentence templates live in `lmcourse.data._words`.
+"""The vocabulary of the story generator in `lmcourse.corpus`: word lists and the parts that
+open-ended names are built from. Sentence templates live in `lmcourse.corpus.templates`.
 
 All text here was written for this project. Every list is ordered roughly from common to rare,
 because the generator draws ranks from a Zipf-like law (so the first words are frequent and the last

@@ -1,7 +1,7 @@
-"""The sentence templates and plots of the story generator in `lmcourse.data.corpus`.
+"""The sentence templates and plots of the story generator in `lmcourse.corpus`.
 
 All text here was written for this project; the words that fill the templates are in
-`lmcourse.data._lexicon`. Templates are `str.format_map` strings over fields that `_stories._FIELDS`
+`lmcourse.corpus.lexicon`. Templates are `str.format_map` strings over fields that `grammar._FIELDS`
 computes the first time a template asks for them: the hero (`name he He him his His self was wasnt kid
 a_hero age act acted acting`), the friend (`friend fhe fhim`), more children (`sib sibhe sibling kid3`),
 the grown-up at home (`parent Parent phe a_job job_did`), grown-ups with a title (`neighbor nhis teacher
@@ -15,7 +15,7 @@ repeating one makes it likelier.
 
 from __future__ import annotations
 
-from lmcourse.data._lexicon import _items
+from lmcourse.corpus.lexicon import _items
 
 PRONOUNS = {
     "she": dict(he="she", He="She", him="her", his="her", His="Her", self="herself", was="was",
