@@ -28,8 +28,9 @@ import torch.nn.functional as F
 from _common import machine, table
 from kernels_flash import DTYPES, add_arguments as add_flash_arguments, flash_rows, format_rows
 
-from lmcourse.kernels import (CrossEntropyPyTorch, CrossEntropyTriton, RMSNormPyTorch, RMSNormTriton, benchmark_many, gelu_manual, gelu_triton, matmul_reference, matmul_triton,
-                              measure_bandwidth, measure_matmul_flops, softmax_reference, softmax_triton)
+from lmcourse.kernels import (CrossEntropyPyTorch, CrossEntropyTriton, RMSNormPyTorch, RMSNormTriton, gelu_manual,
+                              gelu_triton, matmul_reference, matmul_triton, softmax_reference, softmax_triton)
+from lmcourse.timing import benchmark_many, measure_bandwidth, measure_matmul_flops
 
 # (rows, cols) of the memory-bound cases, and the matmul's (m, k, n), per device
 SIZES = {
