@@ -93,12 +93,15 @@ def run_twin(twin: Path, timeout: int) -> tuple[bool, float, str]:
         client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
                                 resources={"metadata": {"path": folder}})
         start = time.monotonic()
-        try:
-            client.execute(env={**os.environ, "CI": "true"})
-        except CellExecutionError as err:
-            return False, time.monotonic() - start, str(err)[-2500:]
-        except Exception as err:  # a dead kernel, a timeout
-            return False, time.monotonic() - start, f"{type(err).__name__}: {err}"[-2500:]
+        # the kernel's own stderr (warnings, profiler chatter) goes to a file, shown only on failure
+        with open(Path(folder) / "kernel-stderr.log", "w+") as log:
+            try:
+                client.execute(env={**os.environ, "CI": "true"}, stderr=log)
+            except CellExecutionError as err:
+                return False, time.monotonic() - start, str(err)[-2500:]
+            except Exception as err:  # a dead kernel, a timeout
+                log.seek(0)
+                return False, time.monotonic() - start, f"{type(err).__name__}: {err}\n{log.read()[-1500:]}"[-2500:]
         return True, time.monotonic() - start, ""
 
 

@@ -109,6 +109,13 @@ def test_kinds_report_passed_failed_not_attempted(capsys):
     assert pick.evaluate("B ").status == PASSED
     assert pick.evaluate("a").status == FAILED
     assert "expected one of 'a', 'b'" in pick.evaluate("z").detail
+    def even(answer, **context):
+        if answer % 2:
+            raise Mismatch(f"expected an even number, got {answer}")
+
+    many_right = value_exercise("even", "any even number", 2, check=even)
+    assert many_right.evaluate(8).status == PASSED and many_right.evaluate(7).status == FAILED
+    assert many_right.evaluate(...).status == NOT_ATTEMPTED
     with pytest.raises(ValueError, match="answer='c' is not one of"):
         choice_exercise("x", "x", {"a": "", "b": ""}, "c", "")
     with pytest.raises(ValueError, match="exactly one of cases= and check="):
@@ -117,7 +124,9 @@ def test_kinds_report_passed_failed_not_attempted(capsys):
 
 def test_workbook_prints_verdicts_and_report(capsys):
     book = Workbook(6)
-    book.check("unfused_bytes", _starter)
+    assert book.check("unfused_bytes", _starter)(2**16, 4) == 22 * 2**18  # the reference, so the chapter goes on
+    ch1 = Workbook(1)
+    assert ch1.check("no_merge_applies", None) is None  # a choice returns nothing: no answer printed under it
     book.check("merge", lambda m1, l1, m2, l2: (m1, l1))
     out = capsys.readouterr().out
     assert "Exercise 1 (bytes of an unfused chain): not attempted yet" in out

@@ -7,7 +7,7 @@ contains, and the Colab link the rendered page carries all come from here. `.ci/
 
 As a Sphinx extension (`sphinx.local_extensions` in `_config.yml`) it
 - puts an "Open in Colab" link under the title of every chapter, pointing at its twin, and a link
-  that downloads the chapter's executed notebook (outputs and widget state), copied into the site;
+  that downloads the executed twin (the twin with the cached execution's outputs and widget state);
 - serves the widget JavaScript (RequireJS + @jupyter-widgets/html-manager) and MathJax 3 from the
   book's own `_static/` when `.ci/book.py js` has installed them with npm into `_build/js/`,
   and falls back to myst-nb's and Sphinx's CDN defaults when they are absent.
@@ -255,18 +255,45 @@ def _add_colab_badge(app, doctree) -> None:
             return
 
 
-def _copy_executed_notebooks(app, exception) -> None:
-    """Put each chapter's executed notebook (myst-nb writes it to ../jupyter_execute/, outputs and
-    widget state included) next to the pages, where the link under the title points."""
+def executed_twin(chapter: Path, cache_path: Path = JUPYTER_CACHE, root: Path = ROOT):
+    """The chapter's Colab twin with the outputs and widget state of its cached execution (what the
+    page shows), or None when the cache has no execution of the chapter's current code. This is the
+    notebook a reader downloads: it opens in Jupyter with the book's outputs and runs in Colab as is."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(cache_path))
+    try:
+        record = cache.match_cache_notebook(read_as_built(chapter, root))
+    except KeyError:
+        return None
+    executed = cache.get_cache_bundle(record.pk).nb
+    twin = nbformat.reads(twin_text(chapter, root), as_version=4)
+    twin_code = [c for c in twin.cells if c.cell_type == "code" and "colab-install" not in c.metadata.get("tags", [])]
+    done = [c for c in executed.cells if c.cell_type == "code"]
+    if [c.source for c in twin_code] != [c.source for c in done]:
+        raise RuntimeError(f"{chapter}: its twin and its cached execution have different code cells")
+    for cell, ran in zip(twin_code, done):
+        cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
+    if "widgets" in executed.metadata:
+        twin.metadata["widgets"] = executed.metadata["widgets"]
+    return twin
+
+
+def _write_executed_notebooks(app, exception) -> None:
+    """Put each chapter's executed twin next to the pages, where the link under the title points."""
     if exception is not None or app.builder.format != "html":
         return
-    executed_root = Path(app.outdir).parent / "jupyter_execute"
-    for docname in app.env.found_docs:
-        source = executed_root / f"{docname}.ipynb"
-        if source.is_file() and "kernelspec" in app.env.metadata.get(docname, {}):
-            target = Path(app.outdir) / EXECUTED_DOWNLOADS / f"{docname}.ipynb"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    import nbformat
+
+    cache_path = Path(app.config.nb_execution_cache_path or JUPYTER_CACHE)
+    for chapter in chapters(Path(app.srcdir)):
+        nb = executed_twin(chapter, cache_path, Path(app.srcdir))
+        if nb is None:
+            continue  # not executed: the page shows no outputs either
+        target = Path(app.outdir) / EXECUTED_DOWNLOADS / chapter.relative_to(app.srcdir).with_suffix(".ipynb")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -292,7 +319,7 @@ def _add_static_path(app, config_) -> None:
 def setup(app):
     app.connect("config-inited", _use_local_js, priority=400)
     app.connect("build-finished", _copy_local_js)
-    app.connect("build-finished", _copy_executed_notebooks)
+    app.connect("build-finished", _write_executed_notebooks)
     app.connect("doctree-read", _add_colab_badge)
     app.connect("config-inited", _add_static_path)
     app.connect("html-page-context", _dedupe_scripts, priority=900)

@@ -7,12 +7,13 @@ their reference solutions and checks; `Workbook(chapter)` is what the chapter's 
     exercises.report()       # the report card
     exercises.solutions()    # every reference, collapsed
 
-The references live here, not in the chapter, so that no solution sits under its exercise in a
+`compare.expect` is the comparison every check uses. The references live here, not in the chapter, so that no solution sits under its exercise in a
 notebook; `tests/test_exercises.py` checks every exercise against a known-wrong answer.
 """
 
-from lmcourse.exercises._core import (FAILED, NOT_ATTEMPTED, NOT_RUN, PASSED, Exercise, Mismatch, Outcome,
-                                      Workbook, choice_exercise, expect, function_exercise, value_exercise)
+from lmcourse.exercises._core import (FAILED, NOT_ATTEMPTED, NOT_RUN, PASSED, Exercise, Outcome, Workbook,
+                                      choice_exercise, function_exercise, value_exercise)
+from lmcourse.exercises.compare import Mismatch, expect
 
 __all__ = [
     "Workbook", "Exercise", "Outcome", "Mismatch", "expect",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from lmcourse.exercises._core import Exercise, Mismatch, choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise, value_exercise
 
 EOT = "<|endoftext|>"
 
@@ -73,9 +73,7 @@ def greedy_pieces(tokenizer, pieces: list[str]) -> tuple[str, str]:
     return longer, shorter
 
 
-def _judge_greedy_pieces(answer, tokenizer, pieces) -> None:
-    if answer is None or answer is Ellipsis:
-        raise NotImplementedError  # not attempted
+def _check_greedy_pieces(answer, tokenizer, pieces) -> None:
     if not (isinstance(answer, (tuple, list)) and len(answer) == 2 and all(isinstance(p, str) for p in answer)):
         raise Mismatch(f"my_greedy_pieces: expected a pair (longer, shorter) of pieces (str), got {answer!r}")
     known = set(pieces)
@@ -116,6 +114,6 @@ EXERCISES = [
         "b", "A byte-level BPE never has unknown tokens; it falls back to bytes. Merges learned on English "
              "stories only join byte pairs that occur there, so 2- and 3-byte characters stay 2 and 3 tokens. "
              "A multilingual tokenizer must be trained on multilingual text."),
-    Exercise("greedy_pieces", "is greedy at least shorter?", "value", greedy_pieces, _judge_greedy_pieces),
+    value_exercise("greedy_pieces", "is greedy at least shorter?", greedy_pieces, check=_check_greedy_pieces),
     function_exercise("marker_tokens", "undeclared special tokens", marker_tokens, check=_check_marker_tokens),
 ]
