@@ -273,8 +273,11 @@ def executed_twin(chapter: Path, cache_path: Path = JUPYTER_CACHE, root: Path = 
     done = [c for c in executed.cells if c.cell_type == "code"]
     if [c.source for c in twin_code] != [c.source for c in done]:
         raise RuntimeError(f"{chapter}: its twin and its cached execution have different code cells")
-    for cell, ran in zip(twin_code, done):
-        cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
+    for count, (cell, ran) in enumerate(zip(twin_code, done), start=1):  # as if run top to bottom once
+        cell.outputs, cell.execution_count = ran.outputs, count
+        for output in cell.outputs:
+            if output.output_type == "execute_result":
+                output.execution_count = count
     if "widgets" in executed.metadata:
         twin.metadata["widgets"] = executed.metadata["widgets"]
     return twin

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 PASSED, FAILED, NOT_ATTEMPTED, NOT_RUN = "passed", "failed", "not attempted", "not run"
+VERDICT_WIDTH = 76  # the book's code column and a phone in landscape show this many characters
 _MARK = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "…", NOT_RUN: "·"}
 
 
@@ -247,16 +249,29 @@ class Workbook:
         return None if ex.kind == "choice" else outcome.value
 
     def _verdict(self, ex: Exercise, outcome: Outcome) -> str:
+        """The verdict in lines of at most VERDICT_WIDTH characters: a first line that says what
+        happened, then what to do or what differed, indented (a page, a phone and a terminal
+        all show it without cutting it off)."""
         head = f"{_MARK[outcome.status]} Exercise {self.number(ex.name)} ({ex.title}): "
         if outcome.status == PASSED:
-            extra = f" {ex.explanation}" if ex.kind == "choice" and ex.explanation else ""
-            return head + "your answer passed." + extra
-        if outcome.status == NOT_ATTEMPTED:
-            todo = {"function": "replace `raise NotImplementedError` with your code",
-                    "value": "replace `...` with your answer",
-                    "choice": "set your choice to one of " + ", ".join(map(repr, ex.options))}[ex.kind]
-            return head + f"not attempted yet ({todo}); the reference ran so the chapter goes on."
-        return head + f"your answer failed.\n  {outcome.detail}\n  The chapter goes on with the reference."
+            lines = [head + "your answer passed."]
+            if ex.kind == "choice" and ex.explanation:
+                lines.append(ex.explanation)
+        elif outcome.status == NOT_ATTEMPTED:
+            todo = {"function": "Replace `raise NotImplementedError` with your code.",
+                    "value": "Replace `...` with your answer.",
+                    "choice": "Set your choice to one of " + ", ".join(map(repr, ex.options)) + "."}[ex.kind]
+            goes_on = "" if ex.kind == "choice" else " Until then the reference runs, so the chapter goes on."
+            lines = [head + "not attempted yet.", todo + goes_on]
+        else:
+            lines = [head + "your answer failed.", outcome.detail]
+            if ex.kind != "choice":
+                lines.append("The chapter goes on with the reference.")
+        first = textwrap.wrap(lines[0], VERDICT_WIDTH, subsequent_indent="  ")
+        rest = [wrapped for line in lines[1:]
+                for wrapped in textwrap.wrap(line, VERDICT_WIDTH, initial_indent="  ", subsequent_indent="  ",
+                                             break_long_words=False, break_on_hyphens=False)]
+        return "\n".join(first + rest)
 
     def report(self) -> _Display:
         """The report card: every exercise of the chapter with its status."""
