@@ -213,3 +213,34 @@ def test_every_chapter_has_a_page():
         name = chapter.relative_to(ROOT).with_suffix(".html").as_posix()
         assert name in built, f"{name} missing from {HTML}: rebuild the book"
 
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_navigation_buttons_work(width, server, browser_context):
+    """One header, and its buttons do what they show: on a wide screen the menu button hides and
+    restores the chapter list; on a phone it opens the chapter list, and the contents button the
+    page's sections, each in a dialog."""
+    chapter = book.chapters()[0].relative_to(ROOT).with_suffix(".html").as_posix()
+    page = browser_context.new_page()
+    try:
+        page.set_viewport_size({"width": width, "height": 844})
+        page.goto(f"{server}/{chapter}", wait_until="networkidle")
+        assert not page.locator("#pst-header").is_visible(), "a second top bar is showing"
+        menu = page.locator(".bd-header-article .primary-toggle")
+        sidebar = page.locator("#pst-primary-sidebar")
+        if width >= 992:
+            assert sidebar.bounding_box()["x"] >= 0
+            menu.click()
+            page.wait_for_function("document.querySelector('#pst-primary-sidebar').getBoundingClientRect().right <= 0")
+            menu.click()
+            page.wait_for_function("document.querySelector('#pst-primary-sidebar').getBoundingClientRect().left >= 0")
+            return
+        for button, dialog, expected in [("primary", "pst-primary-sidebar-modal", "Overview and tokenization"),
+                                         ("secondary", "pst-secondary-sidebar-modal", "Exercises")]:
+            page.locator(f".bd-header-article .{button}-toggle").click()
+            page.wait_for_function(f"document.getElementById('{dialog}').open")
+            assert expected in page.locator(f"#{dialog}").inner_text(), f"{dialog} opened without {expected!r}"
+            page.keyboard.press("Escape")
+            page.wait_for_function(f"!document.getElementById('{dialog}').open")
+    finally:
+        page.close()

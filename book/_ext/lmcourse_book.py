@@ -11,6 +11,8 @@ As a Sphinx extension (`sphinx.local_extensions` in `_config.yml`) it
 - serves the widget JavaScript (RequireJS + @jupyter-widgets/html-manager) and MathJax 3 from the
   book's own `_static/` when `.ci/book.py js` has installed them with npm into `_build/js/`,
   and falls back to myst-nb's and Sphinx's CDN defaults when they are absent.
+- makes the visible menu and contents buttons work (`static/lmcourse-nav.js`) and drops the
+  second, search-only top bar (`static/lmcourse.css`).
 It leaves out everything else: building and executing are `.ci/book.py`'s job.
 """
 
@@ -327,4 +329,5 @@ def setup(app):
     app.connect("config-inited", _add_static_path)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.add_css_file("lmcourse.css")
+    app.add_js_file("lmcourse-nav.js")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
