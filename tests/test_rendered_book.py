@@ -244,3 +244,31 @@ def test_navigation_buttons_work(width, server, browser_context):
             page.wait_for_function(f"!document.getElementById('{dialog}').open")
     finally:
         page.close()
+
+
+_OVERFLOW_JS = """() => {
+  const article = document.querySelector('.bd-article');
+  const inWidget = e => e.closest('.jupyter-widgets, .widget-subarea');
+  const clipped = [...article.querySelectorAll('pre')].filter(p => !inWidget(p) && p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80));
+  const wide = [...article.querySelectorAll('mjx-container[display="true"]')].filter(m => m.scrollWidth > m.clientWidth + 1);
+  return {clipped, wide: wide.length, unscrollable: wide.filter(m => !['auto', 'scroll'].includes(getComputedStyle(m).overflowX)).length};
+}"""
+WIDE_EQUATIONS_PER_PAGE = 2  # the rare display equation wider than the column scrolls; more would be a habit
+
+
+@pytest.mark.parametrize("chapter", [c.relative_to(ROOT).with_suffix(".html").as_posix() for c in book.chapters()])
+def test_code_and_math_fit_the_column(chapter, server, browser_context):
+    """At the default desktop width no code line is cut off at the column's edge (cells, outputs and
+    package listings wrap), and a display equation wider than the column scrolls, rarely."""
+    page = browser_context.new_page()
+    try:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{server}/{chapter}", wait_until="networkidle")
+        page.wait_for_function("!document.querySelector('mjx-container') || document.querySelector('mjx-container').childElementCount > 0")
+        found = page.evaluate(_OVERFLOW_JS)
+        assert not found["clipped"], f"{chapter}: code cut off at the column's edge, e.g. {found['clipped'][:3]}"
+        assert found["unscrollable"] == 0, f"{chapter}: {found['unscrollable']} wide equation(s) cannot scroll"
+        assert found["wide"] <= WIDE_EQUATIONS_PER_PAGE, f"{chapter}: {found['wide']} equations wider than the column"
+    finally:
+        page.close()

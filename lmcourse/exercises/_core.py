@@ -324,5 +324,5 @@ def _highlight(code: str) -> str:
     formatter = HtmlFormatter(noclasses=True, style="default", nowrap=True)
     inner = highlight(code, PythonLexer(), formatter)
     return ("<pre style=\"background:#f6f8fa;color:#1f2328;padding:0.6em;border-radius:4px;"
-            f"overflow-x:auto;white-space:pre\">{inner}</pre>")
+            f"overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere\">{inner}</pre>")
 
