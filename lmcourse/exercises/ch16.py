@@ -60,25 +60,37 @@ def _check_length_bias_ratio(answer) -> None:
             expect(answer(L1, L2, norm), measured, f"my_length_bias_ratio({L1}, {L2}, {norm!r})", rel_tol=1e-5)
 
 
-def hack(ground_truth):
-    # List many candidates with no answer tags: a substring grader is fooled, the strict one is not.
+def _hack_truths():
+    """The ground truths the check tries: the integers from -100 to 1000 and the proper fractions
+    a/b with b <= 9, written both as `a/b` and as `\\frac{a}{b}`."""
+    fractions = [(a, b) for b in range(2, 10) for a in range(1, b)]
+    return ([str(n) for n in range(-100, 1001)] + [f"{a}/{b}" for a, b in fractions]
+            + [f"\\frac{{{a}}}{{{b}}}" for a, b in fractions])
+
+
+def hack():
+    # One response, the same whatever the question: list every candidate answer with no answer tags.
+    # The substring grader finds the truth somewhere in it, the strict one finds no <answer> at all.
     # A policy trained on the lenient grader would learn to enumerate answers instead of solving.
-    return "<think>not sure</think> maybe " + " or ".join(str(i) for i in range(2000)) + " or " + ground_truth
+    fractions = [(a, b) for b in range(2, 10) for a in range(1, b)]
+    candidates = ([str(n) for n in range(-100, 1001)] + [f"{a}/{b}" for a, b in fractions]
+                  + [f"\\frac{{{a}}}{{{b}}}" for a, b in fractions])
+    return "<think>not sure</think> maybe " + " or ".join(candidates)
 
 
 def _check_hack(answer) -> None:
     from lmcourse.align.rewards import r1_zero_reward_fn
 
-    for truth in ("4", "17", "1/2", "1000", "\\frac{3}{4}", "-2"):
-        response = answer(truth)
-        if not isinstance(response, str):
-            raise Mismatch(f"my_hack({truth!r}): expected a string (a response), got {response!r}")
-        if truth not in response:
-            raise Mismatch(f"my_hack({truth!r}): expected a response containing {truth!r} (the lenient grader "
-                           f"gives 0 otherwise); got {response[:80]!r}")
+    response = answer()
+    if not isinstance(response, str):
+        raise Mismatch(f"my_hack(): expected a string (a response), got {response!r}")
+    for truth in _hack_truths():
+        if truth not in response:  # the chapter's lenient grader: the ground truth appears anywhere
+            raise Mismatch(f"my_hack(): the lenient grader gives 0 when the ground truth is {truth!r}: "
+                           f"the response does not contain it (it starts {response[:80]!r})")
         if r1_zero_reward_fn(response, truth)["reward"] != 0:
-            raise Mismatch(f"my_hack({truth!r}): expected r1_zero_reward_fn to give 0, but it gives 1 to "
-                           f"{response[:80]!r}: that answers the question rather than hacking the grader")
+            raise Mismatch(f"my_hack(): expected r1_zero_reward_fn to give 0, but it gives 1 when the ground "
+                           f"truth is {truth!r}: that answers the question rather than hacking the grader")
 
 
 EXERCISES = [

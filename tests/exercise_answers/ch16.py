@@ -13,7 +13,7 @@ def _inverted_ratio(L1, L2, normalization):  # L1 / L2: the longer response's to
     return L1 / L2 if normalization == "mean" else 1.0
 
 
-def _small_numbers(ground_truth):  # enumerates 0..99: misses fractions and larger answers
+def _small_numbers():  # enumerates 0..99: misses negative answers, fractions and larger answers
     return "<think>not sure</think> maybe " + " or ".join(str(i) for i in range(100))
 
 
