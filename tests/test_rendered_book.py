@@ -272,3 +272,46 @@ def test_code_and_math_fit_the_column(chapter, server, browser_context):
         assert found["wide"] <= WIDE_EQUATIONS_PER_PAGE, f"{chapter}: {found['wide']} equations wider than the column"
     finally:
         page.close()
+
+
+_CONTRAST_JS = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = e => {
+    for (let x = e; x; x = x.parentElement) {
+      const c = getComputedStyle(x).backgroundColor, v = rgb(c);
+      if (v.length === 3 || (v.length === 4 && v[3] > 0.5)) return c;
+    }
+    return getComputedStyle(document.body).backgroundColor;
+  };
+  const low = [];
+  document.querySelectorAll('.widget-subarea *, .jupyter-widgets *').forEach(e => {
+    if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return;
+    if (!e.getClientRects().length) return;  // hidden (another page of a stack)
+    const a = lum(getComputedStyle(e).color), b = lum(background(e));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 3) low.push(`${e.textContent.trim().slice(0, 30)} (${ratio.toFixed(1)}:1)`);
+  });
+  return low;
+}"""
+
+
+@pytest.mark.parametrize("chapter", [c.relative_to(ROOT).with_suffix(".html").as_posix() for c in book.chapters()])
+def test_widget_text_is_readable_in_dark_mode(chapter, server, browser_context):
+    """In the book's dark mode every visible text inside a widget keeps a contrast of at least 3:1
+    against the background it sits on (WCAG's floor for large text; body text should reach 4.5)."""
+    page = browser_context.new_page()
+    try:
+        page.add_init_script("localStorage.setItem('theme', 'dark'); localStorage.setItem('mode', 'dark');")
+        page.goto(f"{server}/{chapter}", wait_until="networkidle")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        if not page.locator(_WIDGET_VIEWS).count():
+            return
+        page.wait_for_function(_WIDGETS_RENDERED_JS, arg=_WIDGET_VIEWS, timeout=20_000)
+        low = page.evaluate(_CONTRAST_JS)
+        assert not low, f"{chapter}: widget text hard to read in dark mode: {low[:5]}"
+    finally:
+        page.close()

@@ -23,8 +23,14 @@ def show_token(token: bytes) -> str:
     return text.replace(" ", "␣").replace("\n", "↵")
 
 
+def _chip(token: bytes, extra: str = "") -> str:
+    """A token as a chip with colours of its own: the theme's code colour (pink in the book's dark
+    mode) would vanish into the widget's light panel."""
+    return f"<code style='background:#eef;color:#1f2328;{extra}'>{html.escape(show_token(token))}</code>"
+
+
 def _token_line(tokens: list[bytes]) -> str:
-    return " ".join(f"<code style='background:#eef;margin:1px'>{html.escape(show_token(t))}</code>" for t in tokens)
+    return " ".join(_chip(t, "margin:1px") for t in tokens)
 
 
 def describe_start(text: str, special_tokens=()) -> str:
@@ -45,14 +51,14 @@ def describe_step(steps: list[MergeStep], k: int, top: int = 8) -> str:
     ranked = sorted(step.pair_counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:top]
     rows = "".join(
         f"<tr{bold if pair == step.merge else ''}>"
-        f"<td><code>{html.escape(show_token(pair[0]))}</code> + <code>{html.escape(show_token(pair[1]))}</code></td>"
+        f"<td>{_chip(pair[0])} + {_chip(pair[1])}</td>"
         f"<td style='text-align:right'>{count}</td></tr>"
         for pair, count in ranked
     )
     return (
-        f"<p><b>Step {k}</b>: merge <code>{html.escape(show_token(step.merge[0]))}</code> + "
-        f"<code>{html.escape(show_token(step.merge[1]))}</code> → new token "
-        f"<code>{html.escape(show_token(step.new_token))}</code> (id {255 + k})</p>"
+        f"<p><b>Step {k}</b>: merge {_chip(step.merge[0])} + "
+        f"{_chip(step.merge[1])} → new token "
+        f"{_chip(step.new_token)} (id {255 + k})</p>"
         f"<table><tr><th>pair</th><th>count</th></tr>{rows}</table>"
         f"<p>{len(step.tokens)} tokens after this merge:</p><p>{_token_line(step.tokens)}</p>"
     )
