@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import numbers
 
-from lmcourse.exercises._core import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise, value_exercise
 
 
 def bandwidths(num_bytes: float, seconds: float, world_size: int) -> tuple[float, float]:
@@ -33,9 +34,24 @@ def min_microbatches(num_stages: int, target: float) -> int:
 def _check_min_microbatches(answer) -> None:
     from lmcourse.parallel import gpipe_bubble
 
+    # Judged by the defining property, not by one formula's rounding: the bubble at m is within the
+    # target and the bubble at m - 1 is not (or m is 1). The 1e-9 forgives float rounding at exact
+    # boundaries (p=2 at 10%, p=4 at 20%), where a closed form's ceil can land either side.
     for p, target in [(2, 0.5), (2, 0.1), (4, 0.2), (16, 0.05), (8, 0.3), (1, 0.01), (3, 0.99)]:
-        fewest = next(m for m in range(1, 10**5) if gpipe_bubble(p, m) <= target + 1e-12)
-        expect(answer(p, target), fewest, f"my_min_microbatches({p}, {target}), the fewest for gpipe_bubble")
+        call = f"my_min_microbatches({p}, {target})"
+        fewest = next(m for m in range(1, 10**5) if gpipe_bubble(p, m) <= target + 1e-9)
+        got = answer(p, target)
+        if isinstance(got, bool) or not isinstance(got, numbers.Real) or not math.isfinite(got) or got != int(got):
+            raise Mismatch(f"{call}: expected a whole number of micro-batches, got {got!r}")
+        m = int(got)
+        if m < 1:
+            raise Mismatch(f"{call}: expected at least 1 micro-batch, got {m}")
+        if gpipe_bubble(p, m) > target + 1e-9:
+            raise Mismatch(f"{call}: expected {fewest}, got {m}: its bubble {gpipe_bubble(p, m):.4g} is above "
+                           f"the target {target}")
+        if m > 1 and gpipe_bubble(p, m - 1) <= target - 1e-9:
+            raise Mismatch(f"{call}: expected {fewest}, got {m}: {m - 1} micro-batches already keep the bubble "
+                           f"({gpipe_bubble(p, m - 1):.4g}) within the target {target}")
 
 
 def gpipe_in_flight(num_microbatches: int) -> int:
