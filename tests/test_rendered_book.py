@@ -315,3 +315,28 @@ def test_widget_text_is_readable_in_dark_mode(chapter, server, browser_context):
         assert not low, f"{chapter}: widget text hard to read in dark mode: {low[:5]}"
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("chapter", [c.relative_to(ROOT).with_suffix(".html").as_posix() for c in book.chapters()])
+def test_widgets_are_usable_on_a_phone(chapter, server, browser_context):
+    """At 390 px every slider keeps a track a thumb can move along (>= 100 px) and no widget chart
+    runs past the column."""
+    page = browser_context.new_page()
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{server}/{chapter}", wait_until="networkidle")
+        if not page.locator(_WIDGET_VIEWS).count():
+            return
+        page.wait_for_function(_WIDGETS_RENDERED_JS, arg=_WIDGET_VIEWS, timeout=20_000)
+        found = page.evaluate("""() => {
+          const right = document.querySelector('.bd-article').getBoundingClientRect().right;
+          const shown = e => e.getClientRects().length > 0;
+          return {tracks: [...document.querySelectorAll('.widget-slider .slider-container')].filter(shown)
+                            .map(e => Math.round(e.getBoundingClientRect().width)),
+                  wide: [...document.querySelectorAll('.widget-html-content svg')].filter(shown)
+                            .filter(s => s.getBoundingClientRect().right > right + 2).length};
+        }""")
+        assert all(width >= 100 for width in found["tracks"]), f"{chapter}: slider tracks {found['tracks']} px"
+        assert found["wide"] == 0, f"{chapter}: {found['wide']} widget chart(s) run past the column"
+    finally:
+        page.close()
