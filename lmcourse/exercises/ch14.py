@@ -43,9 +43,14 @@ def _check_cheapest_banding(answer) -> None:
 
 
 def bloom_size(num_items: int, false_positive_rate: float) -> tuple[float, int]:
-    # m = n ln(1/p) / (ln 2)^2 bits at the optimal k = (m / n) ln 2 = log2(1/p) hash functions.
+    # m = n ln(1/p) / (ln 2)^2 bits at the optimal k = (m / n) ln 2 = log2(1/p) hash functions. k must be
+    # a whole number, and the rate is not symmetric around the real optimum: take whichever of the two
+    # integers either side gives the lower (1 - e^(-kn/m))^k.
     bits = num_items * math.log(1 / false_positive_rate) / math.log(2) ** 2
-    return bits / 8 / 1e9, round(bits / num_items * math.log(2))
+    m = math.ceil(bits)
+    k = m / num_items * math.log(2)
+    rate = lambda c: (1 - math.exp(-c * num_items / m)) ** c  # noqa: E731
+    return bits / 8 / 1e9, min(sorted({max(1, math.floor(k)), max(1, math.ceil(k))}), key=rate)
 
 
 def _check_bloom_size(answer) -> None:
@@ -55,7 +60,14 @@ def _check_bloom_size(answer) -> None:
         got = answer(n, rate)
         if not (isinstance(got, (tuple, list)) and len(got) == 2):
             raise Mismatch(f"my_bloom_size({n}, {rate}) should return a pair (gigabytes, k); got {got!r}")
-        expect(got[0], bits_for(n, rate) / 8e9, f"the gigabytes of my_bloom_size({n}, {rate})", rel_tol=1e-4)
+        try:
+            gigabytes = float(got[0])
+        except (TypeError, ValueError):
+            raise Mismatch(f"my_bloom_size({n}, {rate}): expected a number of gigabytes, got {got[0]!r}") from None
+        # Compared in bits, not GB (a 7-item filter is 2e-9 GB, within any absolute tolerance of 0):
+        # within 1 bit, rounded up or not, and 1e-4 relative.
+        expect(gigabytes * 8e9, bits_for(n, rate), f"the bits (gigabytes x 8e9) of my_bloom_size({n}, {rate})",
+               rel_tol=1e-4, abs_tol=1.0)
         expect(got[1], optimal_num_hashes(bits_for(n, rate), n), f"k of my_bloom_size({n}, {rate})")
 
 
