@@ -340,3 +340,20 @@ def test_widgets_are_usable_on_a_phone(chapter, server, browser_context):
         assert found["wide"] == 0, f"{chapter}: {found['wide']} widget chart(s) run past the column"
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("chapter", [c.relative_to(ROOT).with_suffix(".html").as_posix() for c in book.chapters()])
+def test_figures_are_sharp(chapter, server, browser_context):
+    """Every figure a cell drew carries at least 1.5 pixels per displayed pixel, so it stays sharp on a
+    high-DPI screen (the chapters ask matplotlib for retina PNGs)."""
+    page = browser_context.new_page()
+    try:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{server}/{chapter}", wait_until="networkidle")
+        blurry = page.evaluate("""() => [...document.querySelectorAll('.cell_output img')]
+            .filter(i => i.src.endsWith('.png') && i.getBoundingClientRect().width > 0)
+            .filter(i => i.naturalWidth < 1.5 * i.getBoundingClientRect().width)
+            .map(i => `${i.src.split('/').pop()} (${i.naturalWidth} px shown at ${Math.round(i.getBoundingClientRect().width)})`)""")
+        assert not blurry, f"{chapter}: low-resolution figures: {blurry[:3]}"
+    finally:
+        page.close()
