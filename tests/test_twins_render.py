@@ -21,7 +21,7 @@ nbconvert = pytest.importorskip("nbconvert")
 
 RAW = {
     "a MyST directive": re.compile(r"```+\s*\{[a-z][\w-]*\}|^:::+\s*\{?[a-z]", re.M),
-    "a MyST role": re.compile(r"\{[a-z][\w:-]*\}`"),
+    "a MyST role": re.compile(r"(?<![\w}\\])\{[a-z][\w:-]*\}`"),  # not TeX's \frac{a}{b} before a backtick
     "a MyST target": re.compile(r"^\([\w.-]+\)=\s*$", re.M),
     "a directive option": re.compile(r"^:(tags|pyobject|language|name|class|label|caption):", re.M),
     "a jupytext cell marker": re.compile(r"^\+\+\+\s*$", re.M),
@@ -73,6 +73,7 @@ def test_the_detector_sees_sphinx_only_syntax():
                    ":pyobject: RMSNorm", "+++"]:
         assert raw_syntax(sample), sample
     assert not raw_syntax("plain prose with `code`, $x^2$ and a ```python fence")
+    assert not raw_syntax("written `a/b` or `\\frac{a}{b}`")  # TeX in inline code is no role
 
 
 @pytest.mark.slow
