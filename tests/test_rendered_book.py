@@ -258,9 +258,11 @@ WIDE_EQUATIONS_PER_PAGE = 2  # the rare display equation wider than the column s
 
 
 @pytest.mark.parametrize("chapter", [c.relative_to(ROOT).with_suffix(".html").as_posix() for c in book.chapters()])
-def test_code_and_math_fit_the_column(chapter, server, browser_context):
+def test_code_math_and_figures_fit_the_column(chapter, server, browser_context):
     """At the default desktop width no code line is cut off at the column's edge (cells, outputs and
-    package listings wrap), and a display equation wider than the column scrolls, rarely."""
+    package listings wrap), a display equation wider than the column scrolls, rarely, and every
+    figure a cell drew carries at least 1.5 pixels per displayed pixel, so it stays sharp on a
+    high-DPI screen (the chapters ask matplotlib for retina PNGs)."""
     page = browser_context.new_page()
     try:
         page.set_viewport_size({"width": 1280, "height": 900})
@@ -270,6 +272,11 @@ def test_code_and_math_fit_the_column(chapter, server, browser_context):
         assert not found["clipped"], f"{chapter}: code cut off at the column's edge, e.g. {found['clipped'][:3]}"
         assert found["unscrollable"] == 0, f"{chapter}: {found['unscrollable']} wide equation(s) cannot scroll"
         assert found["wide"] <= WIDE_EQUATIONS_PER_PAGE, f"{chapter}: {found['wide']} equations wider than the column"
+        blurry = page.evaluate("""() => [...document.querySelectorAll('.cell_output img')]
+            .filter(i => i.src.endsWith('.png') && i.getBoundingClientRect().width > 0)
+            .filter(i => i.naturalWidth < 1.5 * i.getBoundingClientRect().width)
+            .map(i => `${i.src.split('/').pop()} (${i.naturalWidth} px shown at ${Math.round(i.getBoundingClientRect().width)})`)""")
+        assert not blurry, f"{chapter}: low-resolution figures: {blurry[:3]}"
     finally:
         page.close()
 
@@ -341,19 +348,3 @@ def test_widgets_are_usable_on_a_phone(chapter, server, browser_context):
     finally:
         page.close()
 
-
-@pytest.mark.parametrize("chapter", [c.relative_to(ROOT).with_suffix(".html").as_posix() for c in book.chapters()])
-def test_figures_are_sharp(chapter, server, browser_context):
-    """Every figure a cell drew carries at least 1.5 pixels per displayed pixel, so it stays sharp on a
-    high-DPI screen (the chapters ask matplotlib for retina PNGs)."""
-    page = browser_context.new_page()
-    try:
-        page.set_viewport_size({"width": 1280, "height": 900})
-        page.goto(f"{server}/{chapter}", wait_until="networkidle")
-        blurry = page.evaluate("""() => [...document.querySelectorAll('.cell_output img')]
-            .filter(i => i.src.endsWith('.png') && i.getBoundingClientRect().width > 0)
-            .filter(i => i.naturalWidth < 1.5 * i.getBoundingClientRect().width)
-            .map(i => `${i.src.split('/').pop()} (${i.naturalWidth} px shown at ${Math.round(i.getBoundingClientRect().width)})`)""")
-        assert not blurry, f"{chapter}: low-resolution figures: {blurry[:3]}"
-    finally:
-        page.close()
