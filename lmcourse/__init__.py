@@ -17,7 +17,7 @@ from lmcourse.source import show
 
 __version__ = "0.1.0"
 
-__all__ = ["device", "progress", "show", "attempt_or_solution", "__version__"]
+__all__ = ["device", "progress", "show", "__version__"]
 
 
 def device(prefer: str | None = None):
@@ -49,12 +49,3 @@ def progress(iterable=None, **kwargs):
     kwargs.setdefault("leave", False)
     return tqdm(iterable, **kwargs)
 
-
-def attempt_or_solution(attempt, solution, *args):
-    """Call the reader's attempt at an exercise; fall back to the reference solution while the attempt
-    still raises NotImplementedError. Every chapter's self-check cells go through this, so the book
-    runs top to bottom before the reader has written anything and checks their answer once they have."""
-    try:
-        return attempt(*args)
-    except NotImplementedError:
-        return solution(*args)

@@ -30,18 +30,3 @@ def test_progress_is_quiet_in_ci(monkeypatch):
     monkeypatch.delenv("LMCOURSE_QUIET", raising=False)
     assert lmcourse.progress(range(3), disable=True).disable
     assert list(lmcourse.progress(range(3))) == [0, 1, 2]
-
-
-def test_attempt_or_solution_falls_back_only_while_the_attempt_is_unwritten():
-    from lmcourse import attempt_or_solution
-
-    def unwritten(x):
-        raise NotImplementedError
-
-    def wrong(x):
-        raise ValueError("a real bug must surface")
-
-    assert attempt_or_solution(unwritten, lambda x: x + 1, 1) == 2
-    assert attempt_or_solution(lambda x: x * 10, lambda x: x + 1, 1) == 10
-    with pytest.raises(ValueError, match="real bug"):
-        attempt_or_solution(wrong, lambda x: x + 1, 1)
