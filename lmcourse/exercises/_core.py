@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmcourse.exercises.compare import Mismatch, _kind, _short, expect
+from lmcourse.exercises.compare import Mismatch, _kind, _short, expect  # the comparison every kind uses
 
 __all__ = [
     "PASSED", "FAILED", "NOT_ATTEMPTED", "NOT_RUN", "Mismatch", "Exercise", "Outcome", "Workbook",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise, value_exercise
 
 EOT = "<|endoftext|>"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lmcourse.exercises._core import (Mismatch, choice_exercise, expect, function_exercise, value_exercise)
+from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise, value_exercise
 
 
 def views(grid: torch.Tensor) -> dict:

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from lmcourse.exercises._core import expect, function_exercise, value_exercise
+from lmcourse.exercises import expect, function_exercise, value_exercise
 
 
 def moe_ffn_params(d_model: int, d_ff: int, num_experts: int, top_k: int,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lmcourse.exercises._core import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises import choice_exercise, expect, function_exercise, value_exercise
 
 
 def batched_matvec_intensity(b: int, d: int, bytes_per_value: int) -> float:

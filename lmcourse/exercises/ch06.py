@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from lmcourse.exercises._core import Mismatch, expect, function_exercise
+from lmcourse.exercises import Mismatch, expect, function_exercise
 
 # The manual GeLU, 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3))), as PyTorch runs it:
 # (reads, writes) per operation, one full pass over the tensor each.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise, value_exercise
 
 
 def bandwidths(num_bytes: float, seconds: float, world_size: int) -> tuple[float, float]:

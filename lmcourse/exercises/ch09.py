@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise
+from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise
 
 
 def compute_optimal(E, A, B, alpha, beta, C):

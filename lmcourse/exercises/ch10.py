@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lmcourse.exercises._core import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises import choice_exercise, expect, function_exercise, value_exercise
 
 
 def alpha(p: torch.Tensor, q: torch.Tensor) -> float:

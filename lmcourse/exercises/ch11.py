@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise
+from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise
 
 
 def mup_lrs(base_lr, base_width, width):

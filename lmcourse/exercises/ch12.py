@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise
+from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise
 
 
 def bpb(perplexity: float, tokens: int, num_bytes: int) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from types import SimpleNamespace
 
-from lmcourse.exercises._core import choice_exercise, expect, function_exercise
+from lmcourse.exercises import choice_exercise, expect, function_exercise
 
 
 def allowed(rules: list[tuple[str, str]], path: str) -> bool:

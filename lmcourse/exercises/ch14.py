@@ -7,7 +7,7 @@ import numbers
 import unicodedata
 from collections import Counter
 
-from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise, value_exercise
 
 
 def cheapest_banding(s_high: float, p_high: float, s_low: float, p_low: float) -> tuple[int, int]:

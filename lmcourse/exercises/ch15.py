@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from lmcourse.exercises._core import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises import choice_exercise, expect, function_exercise, value_exercise
 
 
 def dpo_by_hand() -> tuple[float, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lmcourse.exercises._core import Mismatch, choice_exercise, expect, function_exercise
+from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise
 
 
 def group_advantages(rewards, group_size, normalize_by_std):
