@@ -20,9 +20,7 @@ import functools
 import http.server
 import json
 import os
-import shutil
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -33,14 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import lmcourse_book as book  # noqa: E402
 
+import browser  # noqa: E402  (tests/browser.py)
+
 HTML = book.BUILD / "html"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 NOT_PAGES = {"_static", "_sources", "_images", "reports"}
-ENABLE = "apt-get install chromium, then run the README's test command (bash .ci/test)"
 BUILD_IT = "run the README's test command (bash .ci/test), which builds it from the tested execution"
 
 
@@ -55,12 +49,8 @@ def _pages() -> list[str]:
 
 
 def _unavailable() -> str | None:
-    if not Path(CHROMIUM).is_file():
-        return f"no Chromium at {CHROMIUM}: {ENABLE}"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return f"Python playwright not installed (pip install -r requirements.txt): {ENABLE}"
+    if browser.unavailable():
+        return browser.unavailable()
     if not _pages():
         return f"no built book in {HTML}: {BUILD_IT}"
     return None
@@ -92,18 +82,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser_context():
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="lmcourse-chromium-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,  # a fresh, empty user-data-dir
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            service_workers="block",
-        )
+    with browser.chromium() as context:
         yield context
-        context.close()
 
 
 _IMAGES_JS = """async () => {

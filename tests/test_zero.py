@@ -177,8 +177,7 @@ def test_widget_html_and_controls():
     page = zero_html(7.5e9, 64, 2)
     assert "16.6 GB" in page and "120.0 GB" in page and "2 &Psi;" in page
     widget = zero_widget()
-    assert "31.4 GB" in widget.view.value
-    widget.controls["stage"].value = 3
-    assert "<b>1.9 GB</b>" in widget.view.value and "3 &Psi;" in widget.view.value
+    assert "31.4 GB" in widget.panel()
+    assert "<b>1.9 GB</b>" in widget.panel(stage=3) and "3 &Psi;" in widget.panel(stage=3)
     with pytest.raises(ValueError, match="stage"):
         zero_widget(stage=5)

@@ -2,21 +2,23 @@
 memory for parameters, gradients and optimizer state, and the communication per step.
 
 `zero_html` builds the view as plain HTML/CSS from `lmcourse.accounting.zero` (one bar per stage,
-the chosen one highlighted, all drawn to the same scale so the savings are visible), so the state
-the book was built with renders in the static page; moving the controls needs a live kernel.
+the chosen one highlighted, all drawn to the same scale so the savings are visible). `zero_widget`
+is a live widget (`lmcourse.widgets._live`): `js/zero.js` redraws the same panel in the reader's
+browser when a control moves, in the static book as in JupyterLab or Colab.
 
 Left out: activations and other residual memory (the chapter-2 memory widget shows those), and
-controls for the parameter and gradient bytes (`zero_html` takes them; the sliders keep 2 each).
+controls for the parameter and gradient bytes (`zero_html` takes them; the widget keeps 2 each).
 """
 
 from __future__ import annotations
 
 import html
 
+from lmcourse import checks
 from lmcourse.accounting.zero import ZERO_STAGES, zero_communication, zero_memory
 from lmcourse.widgets.memory import format_bytes
 
-__all__ = ["zero_html", "zero_widget"]
+__all__ = ["PSI_CHOICES", "zero_html", "zero_widget"]
 
 _COLORS = {"parameters": "#4c78a8", "gradients": "#f58518", "optimizer_state": "#54a24b"}
 
@@ -52,30 +54,32 @@ def zero_html(num_params: float, num_gpus: int, stage: int, optimizer_bytes: flo
             f"({format_bytes(volume * grad_bytes)} at {grad_bytes:g} bytes each) per step.</p>")
 
 
+def _count(value: float) -> str:
+    """A parameter count as people say it: 7.5e9 -> '7.5B', 1.75e11 -> '175B'."""
+    for suffix, size in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
+        if value >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
+# Parameter counts the slider offers: a 1-1.5-2-3-5-7.5 ladder from 100M to 10T, plus GPT-3's 175B and
+# Llama 3's 405B, so the paper's 7.5B example and the usual model sizes are on it exactly.
+PSI_CHOICES = sorted({m * 10.0**e for e in range(8, 13) for m in (1, 1.5, 2, 3, 5, 7.5)} | {1.75e11, 4.05e11, 1e13})
+
+
 def zero_widget(num_params: float = 7.5e9, num_gpus: int = 64, stage: int = 1, optimizer_bytes: float = 12):
-    """Sliders for Psi, N_d, K and the stage over `zero_html`; `.controls` and `.view` for scripting."""
-    import ipywidgets as widgets
+    """A live widget (it runs in the static book too) over `zero_html`: a slider for Psi (one of
+    PSI_CHOICES), boxes for N_d and K, and the stage. `.panel(**changes)` is the Python panel."""
+    from lmcourse.widgets import _live
 
-    zero_html(num_params, num_gpus, stage, optimizer_bytes)  # validates the starting values
-    wide = {"description_width": "initial"}
-    c = {
-        "num_params": widgets.FloatLogSlider(value=num_params, base=10, min=8, max=12.5, step=0.025,  # 7.5e9 on the grid
-                                             description="parameters Ψ", readout_format=".3g", style=wide),
-        "num_gpus": widgets.IntSlider(value=num_gpus, min=1, max=1024, description="GPUs N_d", style=wide),
-        "optimizer_bytes": widgets.BoundedFloatText(value=optimizer_bytes, min=0, max=64, step=1,
-                                                    description="K (bytes/param)", style=wide),
-        "stage": widgets.ToggleButtons(options=[(f"stage {s}", s) for s in ZERO_STAGES], value=stage),
-    }
-    view = widgets.HTML()
-
-    def update(_=None):
-        view.value = zero_html(c["num_params"].value, c["num_gpus"].value, c["stage"].value,
-                               c["optimizer_bytes"].value)
-
-    for control in c.values():
-        control.observe(update, names="value")
-    update()
-    box = widgets.VBox([widgets.HBox([c["num_params"], c["num_gpus"]]),
-                        widgets.HBox([c["optimizer_bytes"], c["stage"]]), view])
-    box.controls, box.view = c, view
-    return box
+    checks.choice("num_params", num_params, PSI_CHOICES)
+    zero_html(num_params, num_gpus, stage, optimizer_bytes)  # validates the other starting values
+    rows = [
+        [_live.slider("num_params", "parameters Ψ", [(_count(v), v) for v in PSI_CHOICES], num_params),
+         _live.number("num_gpus", "GPUs N_d", num_gpus, 1, 10**6)],
+        [_live.number("optimizer_bytes", "K (bytes/param)", optimizer_bytes, 0, 64, integer=False),
+         _live.select("stage", "stage", [(f"{s}: {name}", s) for s, name in ZERO_STAGES.items()], stage)],
+    ]
+    data = {"param_bytes": 2, "grad_bytes": 2, "colors": _COLORS,
+            "stages": [html.escape(name) for name in ZERO_STAGES.values()]}
+    return _live.LiveWidget("zero", rows, data, panel=zero_html)
