@@ -40,3 +40,18 @@ def chromium():
             yield context
         finally:
             context.close()
+
+
+def render(page, renderer: str, data: dict, settings: list[dict]) -> list[str]:
+    """What a live widget's JavaScript `renderer` draws for each of `settings`, in `page` (which must
+    hold a live widget's output, so the runtime and the renderer are loaded)."""
+    return page.evaluate("""([renderer, data, settings]) =>
+        settings.map(s => lmcourseLive.renderers[renderer](s, data, lmcourseLive.fmt))""",
+                         [renderer, data, settings])
+
+
+def same_markup(page, python_html: str) -> str:
+    """python_html as the browser serializes it once parsed: what a panel's innerHTML reads when
+    it shows that HTML."""
+    return page.evaluate("h => { const t = document.createElement('template'); t.innerHTML = h; "
+                         "return t.innerHTML; }", python_html)

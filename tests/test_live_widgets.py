@@ -104,12 +104,6 @@ def test_number_formatting_matches_python(page):
         "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
 
 
-def _render(page, renderer: str, widget, settings: list[dict]) -> list[str]:
-    return page.evaluate("""([renderer, data, settings]) =>
-        settings.map(s => lmcourseLive.renderers[renderer](s, data, lmcourseLive.fmt))""",
-                         [renderer, widget.data, settings])
-
-
 @needs_browser
 def test_zero_renderer_draws_the_python_panel(page):
     widget, rng = zero_widget(), random.Random(1)
@@ -118,35 +112,29 @@ def test_zero_renderer_draws_the_python_panel(page):
                 for n, k in [(1, 12), (64, 12), (rng.randint(1, 10**6), rng.choice([0, 8, 12, 16.5, 64]))]]
     settings += [dict(num_params=rng.choice(PSI_CHOICES), num_gpus=rng.randint(1, 5000), stage=rng.randrange(4),
                       optimizer_bytes=round(rng.uniform(0, 64), rng.choice([0, 1, 2]))) for _ in range(200)]
-    for s, js in zip(settings, _render(page, "zero", widget, settings)):
+    for s, js in zip(settings, browser.render(page, "zero", widget.data, settings)):
         assert js == widget.panel(**s), f"zero panel differs for {s}"
-
-
-def _same_markup(page, python_html: str) -> str:
-    """python_html as the browser serializes it once parsed, to compare with a panel's innerHTML."""
-    return page.evaluate("h => { const t = document.createElement('template'); t.innerHTML = h; "
-                         "return t.innerHTML; }", python_html)
 
 
 @needs_browser
 def test_moving_the_zero_controls_redraws_the_panel(page):
     widget = zero_widget()
     panel = page.locator(".lmcourse-live-panel")
-    assert panel.inner_html() == _same_markup(page, widget.panel())
+    assert panel.inner_html() == browser.same_markup(page, widget.panel())
     index = PSI_CHOICES.index(1.75e11)
     page.locator("[data-control=num_params]").evaluate(
         f"e => {{ e.value = '{index}'; e.dispatchEvent(new Event('input', {{bubbles: true}})); }}")
     assert page.locator("[data-readout=num_params]").inner_text() == "175B"
-    assert panel.inner_html() == _same_markup(page, widget.panel(num_params=1.75e11))
+    assert panel.inner_html() == browser.same_markup(page, widget.panel(num_params=1.75e11))
     page.locator("[data-control=stage]").select_option("3")
     page.locator("[data-control=num_gpus]").fill("1024")
     page.locator("[data-control=optimizer_bytes]").fill("8")
     expected = widget.panel(num_params=1.75e11, stage=3, num_gpus=1024, optimizer_bytes=8)
-    assert panel.inner_html() == _same_markup(page, expected)
+    assert panel.inner_html() == browser.same_markup(page, expected)
     assert "<b>2.1 GB</b>" in expected  # 175e9 * (2 + 2 + 8) bytes / 1024 GPUs
     page.locator("[data-control=num_gpus]").fill("0")
     assert "GPUs N_d: 0; expected an integer from 1 to 1000000" in panel.inner_text()
     page.locator("[data-control=num_gpus]").fill("2.5")
     assert "GPUs N_d: 2.5; expected an integer" in panel.inner_text()
     page.locator("[data-control=num_gpus]").fill("64")
-    assert panel.inner_html() == _same_markup(page, widget.panel(num_params=1.75e11, stage=3, optimizer_bytes=8))
+    assert panel.inner_html() == browser.same_markup(page, widget.panel(num_params=1.75e11, stage=3, optimizer_bytes=8))
