@@ -8,9 +8,9 @@ from lmcourse.widgets.bpe_merges import bpe_merge_explorer, describe_start, desc
 
 __all__ = ["bpe_merge_explorer", "describe_start", "describe_step", "show_token"]
 
-from lmcourse.widgets.memory import memory_bar_html, memory_widget, training_time_html  # noqa: E402
+from lmcourse.widgets.memory import memory_bar_html, memory_panel_html, memory_widget, training_time_html  # noqa: E402
 
-__all__ += ["memory_bar_html", "memory_widget", "training_time_html"]
+__all__ += ["memory_bar_html", "memory_panel_html", "memory_widget", "training_time_html"]
 
 from lmcourse.widgets.lsh import lsh_scurve_widget, scurve_panel_html, scurve_points, scurve_svg  # noqa: E402
 

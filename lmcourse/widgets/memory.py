@@ -1,27 +1,27 @@
 """A widget that sizes a training run: does the model fit on a GPU, and how many days does it take?
 
-The reader picks a model (a preset, or "custom" layers / d_model / vocab / heads on top of the
-last preset), the batch, sequence length, precision policy, optimizer, activation checkpointing
-and a GPU; a stacked bar shows parameters, gradients, optimizer state, master weights and
-activations against the GPU's memory. Below it, 6 N D over the GPUs' sustained FLOP/s gives the
-training time. Every number comes from `lmcourse.accounting`; `memory_bar_html` and
-`training_time_html` build the views as plain HTML/CSS (no JavaScript), so the bar the book was
-built with renders in the static page; moving the controls needs a live kernel (JupyterLab, Colab).
-"""
+The reader picks a model (a preset, whose shape they can then change: its recipe resized), the
+batch, sequence length, precision policy, optimizer, activation checkpointing and a GPU; a stacked
+bar shows parameters, gradients, optimizer state, master weights and activations against the
+GPU's memory. Below it, 6 N D over the GPUs' sustained FLOP/s gives the training time. Every
+number comes from `lmcourse.accounting`; `memory_bar_html`, `training_time_html` and
+`memory_panel_html` build the views as plain HTML/CSS. `memory_widget` is a live widget
+(`lmcourse.widgets._live`): `js/memory.js` redraws the same panel in the reader's browser, in the
+static book as in JupyterLab or Colab, from the presets, GPUs and policies the widget ships with it."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 
 from lmcourse import checks
-from lmcourse.accounting import (GPU, GPUS, PRECISIONS, PRESETS, MemoryBreakdown, count_parameters, training_days,
-                                 training_flops, training_memory)
+from lmcourse.accounting import (BYTES_PER_DTYPE, GPU, GPUS, OPTIMIZER_STATES, PRECISIONS, PRESETS, MemoryBreakdown,
+                                 count_parameters, training_days, training_flops, training_memory)
 from lmcourse.config import TransformerConfig
 
 _COLORS = {"parameters": "#4c78a8", "gradients": "#f58518", "optimizer_state": "#54a24b",
            "master_weights": "#b279a2", "activations": "#e45756"}
 _OPTIMIZERS = [("SGD", "sgd"), ("SGD + momentum", "sgd-momentum"), ("AdaGrad", "adagrad"), ("Adam(W)", "adamw")]
-_SHAPE = ("num_layers", "d_model", "vocab_size", "num_heads")  # what "custom" lets the reader change
 
 
 def format_bytes(num_bytes: float) -> str:
@@ -77,83 +77,82 @@ def custom_config(base: TransformerConfig, num_layers: int, d_model: int, vocab_
                         d_ff=max(1, round(base.d_ff * d_model / base.d_model)), num_kv_heads=kv)
 
 
-def memory_widget(preset: str = "gpt2-small"):
-    """The controls, the memory bar and the training-time line, in a VBox.
+def _count(value: float) -> str:
+    """A count as people say it: 2e10 -> '20B', 3.2768e8 -> '327.68M'."""
+    for suffix, size in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
+        if value >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
 
-    `.controls` (name -> control) and `.views` ("memory", "time" -> HTML) are there for scripting
-    and tests.
+
+# Token budgets the slider offers: a 1-2-3-5 ladder from 1M to 100T, plus budgets the book meets:
+# CS336 assignment 1 (327.68M), GPT-3 (300B), Chinchilla (1.4T), Llama 2 (2T), Llama 3 (15T).
+TOKEN_CHOICES = sorted({float(m * 10**e) for e in range(6, 14) for m in (1, 2, 3, 5)}
+                       | {1e14, 3.2768e8, 1.4e12, 1.5e13})
+MFU_CHOICES = [round(0.05 * i, 2) for i in range(1, 21)]
+
+
+def memory_panel_html(preset: str, num_layers: int, d_model: int, vocab_size: int, num_heads: int, batch_size: int,
+                      seq_len: int, precision: str, optimizer: str, checkpointing: bool, gpu: str, tokens: float,
+                      mfu: float, num_gpus: int) -> str:
+    """The widget's panel: the model (a preset, or its recipe resized to the shape given), its memory
+    bar on `gpu` and the days `tokens` take; a shape the model cannot have gets the config's error."""
+    checks.choice("preset", preset, PRESETS)
+    checks.choice("gpu", gpu, GPUS)
+    base = PRESETS[preset]
+    try:
+        config = custom_config(base, num_layers, d_model, vocab_size, num_heads)
+    except ValueError as error:  # e.g. d_model not divisible by num_heads
+        return f"<p style='color:#c0392b'>{html.escape(str(error))}</p>"
+    counts = count_parameters(config)
+    if config == base:
+        model = html.escape(preset)
+    else:
+        model = (f"{html.escape(preset)}'s recipe resized: {num_layers} layers, d_model {d_model}, d_ff "
+                 f"{config.d_ff}, vocab {vocab_size}, {num_heads} heads ({config.kv_heads} for keys and values)")
+    active = f" ({counts.active:,} active per token)" if counts.active != counts.total else ""
+    breakdown = training_memory(config, batch_size, seq_len, precision, optimizer, checkpointing)
+    chosen = GPUS[gpu]
+    return (f"<p>Model: {model}, {counts.total:,} parameters{active}.</p>" + memory_bar_html(breakdown, chosen)
+            + "<p><b>Training time</b></p>"
+            + training_time_html(counts.active, tokens, chosen, PRECISIONS[precision].compute, mfu, num_gpus))
+
+
+def memory_widget(preset: str = "gpt2-small", batch_size: int = 8, seq_len: int | None = None,
+                  precision: str = "bf16-mixed", optimizer: str = "adamw", gpu: str = "H100-80GB",
+                  tokens: float = 1e10):
+    """A live widget (it runs in the static book too, with `js/memory.js`) over `memory_panel_html`.
+
+    The model menu picks a preset and fills in its shape; changing the shape resizes that preset's
+    recipe (`custom_config`). `seq_len` defaults to the preset's context length.
+    `.panel(**changes)` is the Python panel.
     """
-    import ipywidgets as widgets
+    from lmcourse.widgets import _live
 
     checks.choice("preset", preset, PRESETS)
+    checks.choice("tokens", tokens, TOKEN_CHOICES)
     config = PRESETS[preset]
-    wide = {"description_width": "initial"}
-    int_box = dict(min=1, max=10**9, style=wide, layout=widgets.Layout(width="11em"))
-    c = {
-        "preset": widgets.Dropdown(options=[*PRESETS, "custom"], value=preset, description="model", style=wide),
-        **{name: widgets.BoundedIntText(value=getattr(config, name), description=name, **int_box) for name in _SHAPE},
-        "batch_size": widgets.BoundedIntText(value=8, description="batch", **int_box),
-        "seq_len": widgets.BoundedIntText(value=config.context_length, description="seq_len", **int_box),
-        "precision": widgets.Dropdown(options=list(PRECISIONS), value="bf16-mixed", description="precision",
-                                      style=wide),
-        "optimizer": widgets.Dropdown(options=_OPTIMIZERS, value="adamw", description="optimizer", style=wide),
-        "checkpointing": widgets.Checkbox(value=False, description="activation checkpointing"),
-        "gpu": widgets.Dropdown(options=list(GPUS), value="H100-80GB", description="GPU", style=wide),
-        "tokens": widgets.FloatLogSlider(value=1e10, base=10, min=6, max=14, step=0.1, description="tokens",
-                                         readout_format=".2g"),
-        "mfu": widgets.FloatSlider(value=0.4, min=0.05, max=1.0, step=0.05, description="MFU"),
-        "num_gpus": widgets.BoundedIntText(value=1, description="GPUs", **int_box),
+    seq_len = config.context_length if seq_len is None else seq_len
+    shape = {"num_layers": (1, 1000), "d_model": (1, 65536), "vocab_size": (1, 10**7), "num_heads": (1, 1024)}
+    rows = [
+        [_live.select("preset", "model", list(PRESETS), preset), _live.select("gpu", "GPU", list(GPUS), gpu)],
+        [_live.number(name, name, getattr(config, name), *bounds) for name, bounds in shape.items()],
+        [_live.number("batch_size", "batch", batch_size, 1, 10**6), _live.number("seq_len", "seq_len", seq_len, 1, 10**7),
+         _live.select("precision", "precision", list(PRECISIONS), precision),
+         _live.select("optimizer", "optimizer", _OPTIMIZERS, optimizer),
+         _live.checkbox("checkpointing", "activation checkpointing", False)],
+        [_live.slider("tokens", "tokens", [(_count(t), t) for t in TOKEN_CHOICES], tokens),
+         _live.slider("mfu", "MFU", [(f"{m:.0%}", m) for m in MFU_CHOICES], 0.4),
+         _live.number("num_gpus", "GPUs", 1, 1, 10**6)],
+    ]
+    fields = ("vocab_size", "context_length", "d_model", "num_layers", "num_heads", "d_ff", "num_kv_heads", "ffn",
+              "norm", "norm_position", "parallel_layers", "position", "qk_norm", "tie_embeddings", "logit_soft_cap",
+              "num_experts", "top_k", "num_shared_experts", "moe_every")
+    data = {
+        "presets": {name: {f: getattr(c, f) for f in fields} for name, c in PRESETS.items()},
+        "gpus": {name: {"name": html.escape(g.name), "memory_bytes": g.memory_bytes, "peak": dict(g.peak_flops)}
+                 for name, g in GPUS.items()},
+        "precisions": {name: dataclasses.asdict(p) for name, p in PRECISIONS.items()},
+        "bytes_per_dtype": BYTES_PER_DTYPE, "optimizer_states": OPTIMIZER_STATES, "colors": _COLORS,
     }
-    memory, time = widgets.HTML(), widgets.HTML()
-    state = {"base": config, "syncing": False}  # base: the preset "custom" starts from
-
-    def current_config() -> TransformerConfig:
-        if c["preset"].value != "custom":
-            return PRESETS[c["preset"].value]
-        return custom_config(state["base"], *(c[name].value for name in _SHAPE))
-
-    def update(_=None):
-        try:
-            config = current_config()
-        except ValueError as error:  # e.g. d_model not divisible by num_heads
-            memory.value = f"<p style='color:#c0392b'>{html.escape(str(error))}</p>"
-            time.value = ""
-            return
-        breakdown = training_memory(config, c["batch_size"].value, c["seq_len"].value, c["precision"].value,
-                                    c["optimizer"].value, c["checkpointing"].value)
-        gpu = GPUS[c["gpu"].value]
-        memory.value = memory_bar_html(breakdown, gpu)
-        time.value = training_time_html(count_parameters(config).active, c["tokens"].value, gpu,
-                                        PRECISIONS[c["precision"].value].compute, c["mfu"].value,
-                                        c["num_gpus"].value)
-
-    def preset_changed(change):
-        if change["new"] != "custom":
-            state["base"] = PRESETS[change["new"]]
-            state["syncing"] = True  # filling in the preset's shape is not a custom edit
-            for name in _SHAPE:
-                c[name].value = getattr(state["base"], name)
-            state["syncing"] = False
-        update()
-
-    def shape_changed(_):
-        if state["syncing"]:
-            return
-        if c["preset"].value == "custom":
-            update()
-        else:
-            c["preset"].value = "custom"  # triggers update() through preset_changed
-
-    c["preset"].observe(preset_changed, names="value")
-    for name, control in c.items():
-        if name != "preset":
-            control.observe(shape_changed if name in _SHAPE else update, names="value")
-    update()
-    row = widgets.HBox
-    box = widgets.VBox([
-        row([c["preset"], c["gpu"]]), row([c[name] for name in _SHAPE]),
-        row([c["batch_size"], c["seq_len"], c["precision"], c["optimizer"]]), c["checkpointing"], memory,
-        widgets.HTML("<b>Training time</b>"), row([c["tokens"], c["mfu"], c["num_gpus"]]), time,
-    ])
-    box.controls, box.views = c, {"memory": memory, "time": time}
-    return box
+    return _live.LiveWidget("memory", rows, data, panel=memory_panel_html)
