@@ -275,7 +275,7 @@ _CONTRAST_JS = """() => {
     return getComputedStyle(document.body).backgroundColor;
   };
   const low = [];
-  document.querySelectorAll('.widget-subarea *, .jupyter-widgets *').forEach(e => {
+  document.querySelectorAll('.widget-subarea *, .jupyter-widgets *, .lmcourse-live *').forEach(e => {
     if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return;
     if (!e.getClientRects().length) return;  // hidden (another page of a stack)
     const a = lum(getComputedStyle(e).color), b = lum(background(e));
@@ -295,9 +295,8 @@ def test_widget_text_is_readable_in_dark_mode(chapter, server, browser_context):
         page.add_init_script("localStorage.setItem('theme', 'dark'); localStorage.setItem('mode', 'dark');")
         page.goto(f"{server}/{chapter}", wait_until="networkidle")
         assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-        if not page.locator(_WIDGET_VIEWS).count():
-            return
-        page.wait_for_function(_WIDGETS_RENDERED_JS, arg=_WIDGET_VIEWS, timeout=20_000)
+        if page.locator(_WIDGET_VIEWS).count():
+            page.wait_for_function(_WIDGETS_RENDERED_JS, arg=_WIDGET_VIEWS, timeout=20_000)
         low = page.evaluate(_CONTRAST_JS)
         assert not low, f"{chapter}: widget text hard to read in dark mode: {low[:5]}"
     finally:
@@ -312,15 +311,16 @@ def test_widgets_are_usable_on_a_phone(chapter, server, browser_context):
     try:
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{server}/{chapter}", wait_until="networkidle")
-        if not page.locator(_WIDGET_VIEWS).count():
-            return
-        page.wait_for_function(_WIDGETS_RENDERED_JS, arg=_WIDGET_VIEWS, timeout=20_000)
+        if page.locator(_WIDGET_VIEWS).count():
+            page.wait_for_function(_WIDGETS_RENDERED_JS, arg=_WIDGET_VIEWS, timeout=20_000)
         found = page.evaluate("""() => {
           const right = document.querySelector('.bd-article').getBoundingClientRect().right;
           const shown = e => e.getClientRects().length > 0;
-          return {tracks: [...document.querySelectorAll('.widget-slider .slider-container')].filter(shown)
+          const tracks = '.widget-slider .slider-container, .lmcourse-live input[type=range]';
+          return {tracks: [...document.querySelectorAll(tracks)].filter(shown)
                             .map(e => Math.round(e.getBoundingClientRect().width)),
-                  wide: [...document.querySelectorAll('.widget-html-content svg')].filter(shown)
+                  wide: [...document.querySelectorAll('.widget-html-content svg, .lmcourse-live-panel svg, .lmcourse-live')]
+                            .filter(shown)
                             .filter(s => s.getBoundingClientRect().right > right + 2).length};
         }""")
         assert all(width >= 100 for width in found["tracks"]), f"{chapter}: slider tracks {found['tracks']} px"
@@ -328,3 +328,83 @@ def test_widgets_are_usable_on_a_phone(chapter, server, browser_context):
     finally:
         page.close()
 
+
+
+def _python_panels() -> dict:
+    """Each live widget's Python view, by renderer name: `.panel(**settings)` overrides every setting,
+    so a widget built with any starting values gives the panel for the page's setting."""
+    from lmcourse.widgets import memory_widget, zero_widget
+
+    return {"zero": zero_widget().panel, "memory": memory_widget().panel}
+
+
+_MOVE_JS = """([root, name, kind, target]) => {
+  const e = document.querySelectorAll('.lmcourse-live')[root].querySelector(`[data-control="${name}"]`);
+  if (kind === 'checkbox') e.checked = !e.checked; else e.value = String(target);
+  e.dispatchEvent(new Event(kind === 'select' || kind === 'checkbox' ? 'change' : 'input', {bubbles: true}));
+}"""
+_READ_JS = """(root) => {
+  const r = document.querySelectorAll('.lmcourse-live')[root];
+  const raw = {};
+  r.querySelectorAll('[data-control]').forEach(e => {
+    raw[e.dataset.control] = e.type === 'checkbox' ? e.checked : e.value; });
+  return {raw, panel: r.querySelector('.lmcourse-live-panel').innerHTML};
+}"""
+
+
+def _settings(spec: dict, raw: dict) -> dict:
+    """The Python values the controls show: an index into a control's values, or a typed number."""
+    out = {}
+    for c in spec["controls"]:
+        value = raw[c["name"]]
+        if c["kind"] in ("select", "slider"):
+            out[c["name"]] = c["values"][int(value)]
+        elif c["kind"] == "number":
+            out[c["name"]] = int(value) if c["integer"] else float(value)
+        else:
+            out[c["name"]] = value
+    return out
+
+
+def _new_value(control: dict, raw):
+    """A different value for the control, as a reader would pick one."""
+    if control["kind"] in ("select", "slider"):
+        return (int(raw) + max(1, len(control["values"]) // 3)) % len(control["values"])
+    if control["kind"] == "number":
+        value = float(raw)
+        new = value * 2 if value * 2 <= control["max"] else value / 2
+        return int(new) if control["integer"] else new
+    return None  # a checkbox toggles
+
+
+@pytest.mark.parametrize("chapter", [c.relative_to(ROOT).with_suffix(".html").as_posix() for c in book.chapters()])
+def test_every_live_widget_control_redraws_the_package_figure(chapter, server, browser_context):
+    """On the built page, with no kernel: each control of each live widget, moved in turn, leaves the
+    panel showing what the package's Python view computes for the controls' new setting, and
+    changes the panel whenever that view changes."""
+    page = browser_context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{server}/{chapter}", wait_until="networkidle")
+        specs = [json.loads(t) for t in page.eval_on_selector_all(
+            ".lmcourse-live script.lmcourse-live-spec", "ss => ss.map(s => s.textContent)")]
+        panels = _python_panels() if specs else {}
+        for root, spec in enumerate(specs):
+            view = panels[spec["renderer"]]
+            for control in spec["controls"]:
+                before = page.evaluate(_READ_JS, root)
+                old = view(**_settings(spec, before["raw"]))
+                page.evaluate(_MOVE_JS, [root, control["name"], control["kind"],
+                                         _new_value(control, before["raw"][control["name"]])])
+                after = page.evaluate(_READ_JS, root)
+                settings = _settings(spec, after["raw"])
+                assert settings != _settings(spec, before["raw"]), f"{chapter}: {control['name']} did not move"
+                expected = view(**settings)
+                assert after["panel"] == browser.same_markup(page, expected), \
+                    f"{chapter}: {spec['renderer']} widget after moving {control['name']}: panel is not the package's for {settings}"
+                if expected != old:
+                    assert after["panel"] != before["panel"], f"{chapter}: {control['name']} did not redraw"
+        assert not errors, f"{chapter}: script errors {errors}"
+    finally:
+        page.close()

@@ -41,7 +41,7 @@ def memory_bar_html(breakdown: MemoryBreakdown, gpu: GPU) -> str:
         f"<div title='{name.replace('_', ' ')}: {format_bytes(value)}' style='width:{100 * value / scale:.3f}%;"
         f"background:{_COLORS[name]};height:100%'></div>" for name, value in parts)
     marker = (f"<div style='position:absolute;left:{100 * gpu.memory_bytes / scale:.3f}%;top:-4px;bottom:-4px;"
-              f"border-left:2px dashed #222'></div>")
+              f"border-left:2px dashed currentColor'></div>")
     legend = " ".join(
         f"<span style='white-space:nowrap;margin-right:1em'><span style='display:inline-block;width:0.8em;"
         f"height:0.8em;background:{_COLORS[name]}'></span> {name.replace('_', ' ')} {format_bytes(value)}</span>"

@@ -38,7 +38,7 @@ def zero_html(num_params: float, num_gpus: int, stage: int, optimizer_bytes: flo
                       f"{100 * value / scale:.3f}%;background:{_COLORS[name]};height:100%'></div>"
                       for name, value in parts if value > 0)
         weight = "bold" if s == stage else "normal"
-        outline = "2px solid #222" if s == stage else "1px solid #bbb"
+        outline = "2px solid currentColor" if s == stage else "1px solid #bbb"  # currentColor: visible in dark mode too
         lines.append(f"<tr style='font-weight:{weight}'><td style='white-space:nowrap;padding-right:1em'>"
                      f"{html.escape(ZERO_STAGES[s])}</td><td style='width:60%'><div style='display:flex;height:1.2em;"
                      f"border:{outline}'>{bar}</div></td><td style='text-align:right;padding-left:1em'>"

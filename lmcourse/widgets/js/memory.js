@@ -124,7 +124,7 @@
       + `background:${colors[name]};height:100%'></div>`).join("");
     const left = byTotal ? 100 * memory / Number(total) : 100 * memory / memory;
     const marker = `<div style='position:absolute;left:${fmt.f(left, 3)}%;top:-4px;bottom:-4px;`
-      + "border-left:2px dashed #222'></div>";
+      + "border-left:2px dashed currentColor'></div>";
     const legend = parts.map(([name, value]) =>
       "<span style='white-space:nowrap;margin-right:1em'><span style='display:inline-block;width:0.8em;"
       + `height:0.8em;background:${colors[name]}'></span> ${label(name)} ${fmt.bytes(Number(value))}</span>`).join(" ");

@@ -19,7 +19,7 @@ window.lmcourseLive.renderers.zero = function (s, data, fmt) {
       `<div title='${label(name)}: ${fmt.bytes(m[name])}' style='width:${fmt.f(100 * m[name] / scale, 3)}%;`
       + `background:${colors[name]};height:100%'></div>`).join("");
     const weight = st === stage ? "bold" : "normal";
-    const outline = st === stage ? "2px solid #222" : "1px solid #bbb";
+    const outline = st === stage ? "2px solid currentColor" : "1px solid #bbb";
     return `<tr style='font-weight:${weight}'><td style='white-space:nowrap;padding-right:1em'>`
       + `${stages[st]}</td><td style='width:60%'><div style='display:flex;height:1.2em;`
       + `border:${outline}'>${bar}</div></td><td style='text-align:right;padding-left:1em'>`
