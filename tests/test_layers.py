@@ -77,6 +77,8 @@ def test_every_part_has_a_floor():
 def test_imports_point_down():
     upward = []
     for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__main__.py":  # a program (python -m ...), not a library module: nothing imports it,
+            continue                    # so it may put every floor together (lmcourse.train's uses parallel)
         source = part_of(module_name(path))
         for target, line in imports(path):
             dest = part_of(target)

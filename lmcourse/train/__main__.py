@@ -1,10 +1,18 @@
-"""`python -m lmcourse.train --config cfg.json --out DIR`: the whole pipeline of part one, from nothing.
+"""`python -m lmcourse.train (--config cfg.json | --preset NAME) --out DIR`: from nothing to a trained model.
 
-1. write the book's generated corpus into DIR (train.txt with the data seed, val.txt with seed + 1);
-2. train the chapter-1 byte-level BPE on train.txt and save it (vocab.json, merges.txt);
-3. tokenize both texts into token files (train.bin, val.bin);
-4. build a `TransformerLM` and train it with AdamW and a cosine schedule, checkpointing to DIR/ckpt.pt;
-5. print a few samples from it.
+1. data (`lmcourse.train.prepare`): the generated corpus by default, or `--data tinystories |
+   openwebtext | PATH`; BPE trained on it (vocab.json, merges.txt); token files (train.bin, val.bin)
+   written in parallel on every core;
+2. a `TransformerLM` trained with AdamW and a cosine schedule, checkpointing to DIR/ckpt.pt, logging to
+   the terminal and DIR/metrics.csv / metrics.jsonl (`lmcourse.train.log`);
+3. a few samples, printed and written to DIR/samples.txt.
+
+Many processes: the same command under `torchrun --nproc_per_node=N` (and torchrun's multi-node
+flags) with `--parallel ddp | zero1 | zero2 | fsdp | torch-ddp` (`lmcourse.parallel.strategies`):
+gloo on CPUs, NCCL on GPUs. Rank 0 prepares the data while the others wait, then every rank reads
+its rows of each global batch; rank 0 alone logs, writes checkpoints and samples. DIR must be on a
+filesystem every rank sees. A checkpoint is the single-process one whatever wrote it, so a run
+saved by N ranks resumes on M (the global batch_size must divide by M).
 
 A step whose outputs already exist is skipped, so a second run goes straight to training; `--resume`
 continues from DIR/ckpt.pt (with `--max-iters` larger than the checkpoint's iteration to train longer;
@@ -12,136 +20,141 @@ cosine_cycle_iters follows max_iters unless the config sets it). The config is J
 
     {"model": {TransformerConfig fields except vocab_size},
      "train": {TrainConfig fields},
-     "data":  {"corpus_bytes": int, "vocab_size": int, "seed": 0, "special_tokens": ["<|endoftext|>"]}}
+     "data":  {"source": "generated", "corpus_bytes": int, "vocab_size": int, "seed": 0,
+               "special_tokens": ["<|endoftext|>"]}}
 
-`tiny.json` next to this file trains in about 20 s on two CPU cores.
-Leaves out: real corpora (see `lmcourse.data.loaders` and `lmcourse.train.data.tokenize_file`),
-multi-GPU training, hyperparameter sweeps.
+`tiny.json` next to this file trains in about 20 s on two CPU cores; `--preset` names the tiers
+of `lmcourse.train.presets`. `python -m lmcourse.train plot RUN_DIR... [--out loss.png]` draws
+the loss curves of one or more runs.
+
+This program sits above the package's layers (it puts together data, tokenizer, model, loop and
+`lmcourse.parallel`); nothing imports it. Leaves out: hyperparameter sweeps, tensor/pipeline
+parallelism, and elastic membership changes (torchrun restarts; `--resume` continues).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
+import torch.distributed as dist
 
-from lmcourse.config import TransformerConfig
-from lmcourse.corpus import write_corpus
 from lmcourse.files import atomic_write
 from lmcourse.nn import TransformerLM
-from lmcourse.tokenizer import Tokenizer, train_bpe
+from lmcourse.parallel.strategies import STRATEGIES, make_strategy
+from lmcourse.tokenizer import Tokenizer
 from lmcourse.train.checkpoint import load_checkpoint, read_checkpoint
-from lmcourse.train.data import load_tokens, token_dtype, tokenize_file
+from lmcourse.train.data import load_tokens, token_dtype
+from lmcourse.train.distributed import Topology, init_distributed, read_topology
+from lmcourse.train.log import MetricsLog, plot_runs
 from lmcourse.train.loop import TrainConfig, train
-
-DATA_DEFAULTS = {"corpus_bytes": None, "vocab_size": None, "seed": 0, "special_tokens": ["<|endoftext|>"]}
-
-
-def load_config(path, max_iters: int | None = None) -> tuple[dict, dict, dict]:
-    """Read and validate a config file; returns (model fields, train fields, data fields)."""
-    with open(path, encoding="utf-8") as f:
-        try:
-            raw = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a JSON object with 'model', 'train' and 'data'")
-    _no_unknown(f"{path}", raw, {"model", "train", "data"})
-    for part in ("model", "data"):
-        if not isinstance(raw.get(part), dict):
-            raise ValueError(f"{path}: '{part}' is missing or not an object")
-    model, train_fields, data = raw["model"], dict(raw.get("train", {})), {**DATA_DEFAULTS, **raw["data"]}
-    _no_unknown(f"{path}: data", data, set(DATA_DEFAULTS))
-    for name in ("corpus_bytes", "vocab_size"):
-        if not isinstance(data[name], int) or isinstance(data[name], bool) or data[name] <= 0:
-            raise ValueError(f"{path}: data.{name}={data[name]!r}; expected a positive int")
-    if "vocab_size" in model:
-        raise ValueError(f"{path}: model.vocab_size is set by the tokenizer; put it in data.vocab_size")
-    TransformerConfig.from_dict({**model, "vocab_size": data["vocab_size"]})  # fail now, not after BPE
-    if "checkpoint_path" in train_fields:
-        raise ValueError(f"{path}: train.checkpoint_path is DIR/ckpt.pt, chosen by --out")
-    if max_iters is not None:
-        train_fields["max_iters"] = max_iters
-    TrainConfig.from_dict(train_fields)
-    return model, train_fields, data
+from lmcourse.train.prepare import DATA_DEFAULTS, check_config, load_config, prepare_data  # noqa: F401 (re-exported)
+from lmcourse.train.presets import PRESETS, preset
 
 
-def _no_unknown(where: str, d: dict, known: set) -> None:
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(known)}")
-
-
-def prepare_data(out: Path, data: dict) -> Tokenizer:
-    """Steps 1-3, each skipped when its output exists; returns the tokenizer."""
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = out / "data.json"  # what the files in `out` were made from
-    if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")) != data:
-        raise ValueError(f"{out} holds data prepared from {manifest.read_text(encoding='utf-8')}, not {data}; "
-                         "use another --out (or delete the directory)")
-    with atomic_write(manifest, "w", encoding="utf-8") as f:
-        json.dump(data, f)
-    specials = data["special_tokens"]
-    separator = specials[0] if specials else "\n"
-    for name, num_bytes, seed in (("train", data["corpus_bytes"], data["seed"]),
-                                  ("val", max(data["corpus_bytes"] // 10, 1), data["seed"] + 1)):
-        if not (out / f"{name}.txt").exists():
-            write_corpus(out / f"{name}.txt", num_bytes, seed=seed, separator=separator)
-    if (out / "vocab.json").exists() and (out / "merges.txt").exists():
-        tokenizer = Tokenizer.from_files(out / "vocab.json", out / "merges.txt", specials)
-    else:
-        tokenizer = Tokenizer(*train_bpe(out / "train.txt", data["vocab_size"], specials), specials)
-        tokenizer.save(out / "vocab.json", out / "merges.txt")
-    for name in ("train", "val"):
-        if not (out / f"{name}.bin").exists():
-            tokenize_file(tokenizer, out / f"{name}.txt", out / f"{name}.bin")
-    return tokenizer
-
-
-def _print_row(row: dict) -> None:
-    val = f"  val {row['val_loss']:.3f}" if "val_loss" in row else ""
-    tqdm.write(f"iter {row['iter']:6d}  loss {row['loss']:.3f}{val}  lr {row['lr']:.2e}  "
-               f"{row['tokens_per_s']:,.0f} tok/s")
-
-
-def run(config_path, out, resume: bool = False, num_samples: int = 3, max_iters: int | None = None) -> list[dict]:
+def run(config_path, out, resume: bool = False, num_samples: int = 3, max_iters: int | None = None, *,
+        preset_name: str | None = None, data: str | None = None, parallel: str = "none", cache_dir=None,
+        num_workers: int | None = None, timeout_s: float = 300.0) -> list[dict]:
     """The whole pipeline (see the module docstring); returns the training history of this run."""
     out = Path(out)
-    model_fields, train_fields, data = load_config(config_path, max_iters)
+    if (config_path is None) == (preset_name is None):
+        raise ValueError("give exactly one of --config FILE and --preset NAME")
+    if preset_name is not None:
+        model_fields, train_fields, data_fields = check_config(preset(preset_name), f"preset {preset_name}",
+                                                               max_iters, data)
+    else:
+        model_fields, train_fields, data_fields = load_config(config_path, max_iters, data)
+    if parallel not in STRATEGIES:
+        raise ValueError(f"--parallel {parallel!r}; expected one of {STRATEGIES}")
+    topology = read_topology()
+    if train_fields.get("batch_size", TrainConfig.batch_size) % topology.world_size:
+        raise ValueError(f"batch_size={train_fields.get('batch_size', TrainConfig.batch_size)} is not divisible by "
+                         f"the world size {topology.world_size}; each rank takes an equal share of the global batch")
     checkpoint_path = out / "ckpt.pt"
     if checkpoint_path.exists() and not resume:
         raise ValueError(f"{checkpoint_path} exists; pass --resume to continue it, or delete it to start over")
-    cfg = TrainConfig.from_dict({**train_fields, "checkpoint_path": str(checkpoint_path)})
-    tokenizer = prepare_data(out, data)
+    device = init_distributed(topology, TrainConfig.from_dict(train_fields).torch_device(), timeout_s)
+    try:
+        cfg = TrainConfig.from_dict({**train_fields, "checkpoint_path": str(checkpoint_path), "device": str(device)})
+        return _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples, cache_dir, num_workers)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples, cache_dir, num_workers):
+    say = print if topology.is_main else (lambda *args, **kwargs: None)
+    tokenizer = _prepared_data(out, data_fields, topology, cache_dir, num_workers)
     dtype = token_dtype(tokenizer.vocab_size)
     train_ids, val_ids = load_tokens(out / "train.bin", dtype), load_tokens(out / "val.bin", dtype)
 
-    torch.manual_seed(cfg.seed)  # the model's initial weights
-    model = TransformerLM(vocab_size=tokenizer.vocab_size, **model_fields).to(cfg.torch_device())
-    optimizer = cfg.build_optimizer(model.parameters())
-    start, rng_state = 0, None
-    if checkpoint_path.exists():
-        checkpoint = read_checkpoint(checkpoint_path)
-        start, rng_state = load_checkpoint(checkpoint, model, optimizer), checkpoint["rng"]
-    print(f"{model.num_parameters():,} parameters; {len(train_ids):,} training tokens, {len(val_ids):,} "
-          f"validation tokens; vocab_size {tokenizer.vocab_size}")
+    torch.manual_seed(cfg.seed)  # the model's initial weights, the same on every rank
+    model = TransformerLM(vocab_size=tokenizer.vocab_size, **model_fields).to(cfg.device)
+    start, checkpoint = 0, None
+    if Path(cfg.checkpoint_path).exists():
+        checkpoint = read_checkpoint(cfg.checkpoint_path)
+        start = load_checkpoint(checkpoint, model)  # before wrapping: sharding starts from these weights
+    strategy = make_strategy(parallel, model, cfg.optimizer_kwargs())
+    if checkpoint is not None:
+        if checkpoint["optimizer_class"] != "AdamW":
+            raise ValueError(f"{cfg.checkpoint_path} holds {checkpoint['optimizer_class']} state; the CLI trains "
+                             "with AdamW")
+        strategy.load_optimizer_state(checkpoint["optimizer"])
+    ranks = f"; {topology.world_size} ranks, parallel {parallel}" if topology.world_size > 1 else ""
+    say(f"{model.num_parameters():,} parameters; {len(train_ids):,} training tokens, {len(val_ids):,} "
+        f"validation tokens; vocab_size {tokenizer.vocab_size}{ranks}")
     if start >= cfg.max_iters:
-        print(f"{checkpoint_path} is at iteration {start}, max_iters is {cfg.max_iters}: nothing to train "
-              "(pass a larger --max-iters to train longer)")
+        say(f"{cfg.checkpoint_path} is at iteration {start}, max_iters is {cfg.max_iters}: nothing to train "
+            "(pass a larger --max-iters to train longer)")
         history = []
     else:
-        print(f"training iterations {start}..{cfg.max_iters}" + (f", resumed from {checkpoint_path}" if start else ""))
-        history = train(model, train_ids, val_ids, cfg, optimizer, start, rng_state, on_log=_print_row)
-    if num_samples:
-        _print_samples(model, tokenizer, num_samples, data["special_tokens"], val_ids, cfg.seed)
+        if checkpoint is not None:
+            saved = checkpoint["extra"]
+            by = f" (saved by {saved.get('world_size', 1)} rank(s), {saved.get('parallel', 'none')})"
+            say(f"training iterations {start}..{cfg.max_iters}, resumed from {cfg.checkpoint_path}{by}")
+        else:
+            say(f"training iterations {start}..{cfg.max_iters}")
+        context_length = cfg.context_length or model.config.context_length
+        log = MetricsLog(out, cfg.batch_size * context_length, torch.device(cfg.device)) if topology.is_main else None
+        try:
+            history = train(model, train_ids, val_ids, cfg, start_iter=start, strategy=strategy, on_log=log,
+                            rng_state=None if checkpoint is None else checkpoint["rng"])
+        finally:
+            if log is not None:
+                log.close()
+    if num_samples and topology.is_main:
+        # From the checkpoint just written: the full model whatever the strategy (FSDP's ranks hold shards).
+        sampler = TransformerLM(vocab_size=tokenizer.vocab_size, **model_fields).to(cfg.device)
+        load_checkpoint(cfg.checkpoint_path, sampler)
+        _write_samples(sampler, tokenizer, num_samples, data_fields["special_tokens"], val_ids, cfg.seed, out)
     return history
 
 
-def _print_samples(model: TransformerLM, tokenizer: Tokenizer, num_samples: int, specials, val_ids, seed) -> None:
+def _prepared_data(out: Path, data: dict, topology: Topology, cache_dir, num_workers) -> Tokenizer:
+    """Rank 0 prepares (downloads, BPE, tokenization: maybe hours), then tells the others how it went."""
+    if topology.world_size == 1:
+        return prepare_data(out, data, cache_dir, num_workers)
+    # A gloo group of its own with a long timeout: the default group's would expire during a long preparation.
+    group = dist.new_group(backend="gloo", timeout=datetime.timedelta(days=1))
+    outcome = [None]
+    if topology.is_main:
+        try:
+            prepare_data(out, data, cache_dir, num_workers)
+        except Exception as e:
+            outcome = [f"{type(e).__name__}: {e}"]
+            dist.broadcast_object_list(outcome, src=0, group=group)
+            raise
+    dist.broadcast_object_list(outcome, src=0, group=group)
+    if outcome[0] is not None:
+        raise ValueError(f"rank 0 could not prepare the data: {outcome[0]}")
+    return Tokenizer.from_files(out / "vocab.json", out / "merges.txt", data["special_tokens"])
+
+
+def _write_samples(model, tokenizer, num_samples, specials, val_ids, seed, out: Path) -> None:
     device = next(model.parameters()).device
     # Start where a document starts: after the end-of-text token, as GPT-2's unconditional samples do.
     first = tokenizer.special_ids[specials[0]] if specials else int(val_ids[0])
@@ -149,26 +162,67 @@ def _print_samples(model: TransformerLM, tokenizer: Tokenizer, num_samples: int,
     generator = torch.Generator(device=device).manual_seed(seed)
     eos_id = first if specials else None
     ids = model.generate(prompt, model.config.context_length, temperature=0.8, eos_id=eos_id, generator=generator)
-    for i, row in enumerate(ids.tolist(), start=1):
-        text = tokenizer.decode([t for t in row[1:] if t != eos_id])
-        print(f"--- sample {i} ---\n{text.strip()}")
+    texts = [f"--- sample {i} ---\n{tokenizer.decode([t for t in row[1:] if t != eos_id]).strip()}"
+             for i, row in enumerate(ids.tolist(), start=1)]
+    print("\n".join(texts))
+    with atomic_write(out / "samples.txt", "w", encoding="utf-8") as f:
+        f.write("\n".join(texts) + "\n")
+
+
+def _plot_main(argv) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lmcourse.train plot",
+                                     description="Draw the loss curves of one or more runs into an image.")
+    parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="directories written by python -m lmcourse.train")
+    parser.add_argument("--out", help="image to write (default: RUN_DIR/loss.png of the first run)")
+    parser.add_argument("--x", choices=("tokens", "iter"), default="tokens", help="horizontal axis (default tokens)")
+    args = parser.parse_args(argv)
+    try:
+        path = plot_runs(args.run_dirs, args.out or Path(args.run_dirs[0]) / "loss.png", args.x)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"python -m lmcourse.train plot: error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lmcourse.train", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", required=True, help="JSON config (see lmcourse/train/tiny.json)")
-    parser.add_argument("--out", required=True, help="directory for corpus, tokenizer, tokens and ckpt.pt")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["plot"]:
+        return _plot_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m lmcourse.train", description=__doc__.split("\n")[0],
+                                     epilog="presets: " + "; ".join(f"{k}: {v['note']}" for k, v in PRESETS.items()))
+    parser.add_argument("--config", help="JSON config (see lmcourse/train/tiny.json)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="a ready-made config for a tier of hardware")
+    parser.add_argument("--out", required=True, help="run directory: corpus, tokenizer, tokens, ckpt.pt, metrics")
+    parser.add_argument("--data", metavar="SOURCE",
+                        help="generated (default), tinystories, openwebtext, or a text file / folder of *.txt")
+    parser.add_argument("--cache-dir", help="where downloads are kept (default $LMCOURSE_CACHE or ~/.cache/lmcourse)")
+    parser.add_argument("--parallel", default="none", choices=STRATEGIES,
+                        help="data parallelism across torchrun's processes (default none: one process)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt if it exists")
     parser.add_argument("--sample", type=int, default=3, metavar="N", help="samples to print at the end (default 3)")
     parser.add_argument("--max-iters", type=int, metavar="N", help="override train.max_iters")
+    parser.add_argument("--workers", type=int, metavar="N", help="processes for BPE and tokenization (default: all cores)")
+    parser.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                        help="seconds a rank waits for the others in a collective before failing (default 300)")
     args = parser.parse_args(argv)
     if args.sample < 0:
         parser.error(f"--sample {args.sample}: expected a number >= 0")
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers {args.workers}: expected a number >= 1")
+    if not args.timeout > 0:
+        parser.error(f"--timeout {args.timeout}: expected a number of seconds > 0")
     try:
-        run(args.config, args.out, args.resume, args.sample, args.max_iters)
+        run(args.config, args.out, args.resume, args.sample, args.max_iters, preset_name=args.preset, data=args.data,
+            parallel=args.parallel, cache_dir=args.cache_dir, num_workers=args.workers, timeout_s=args.timeout)
     except (ValueError, TypeError, FileNotFoundError) as e:  # bad config or directory: a message, not a trace
         print(f"python -m lmcourse.train: error: {e}", file=sys.stderr)
         return 2
+    except dist.DistBackendError as e:  # another rank died or stopped answering
+        rank = read_topology().rank
+        print(f"python -m lmcourse.train: error: rank {rank} lost contact with the other ranks (one of them "
+              f"died or hangs): {str(e).splitlines()[0]}", file=sys.stderr)
+        return 3
     return 0
 
 

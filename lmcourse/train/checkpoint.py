@@ -13,7 +13,8 @@ and dicts), so no allowlist is needed. Loading checks the file's checksums and t
 wrong or damaged file leaves them as they were; files are written through `atomic_write`, so a crash
 mid-save leaves the old one.
 
-Leaves out: sharded (per-rank) checkpoints, safetensors, keeping the last k checkpoints, async saving.
+Leaves out: per-rank checkpoint files (sharded training gathers one full file instead), safetensors,
+keeping the last k checkpoints, async saving.
 """
 
 from __future__ import annotations
@@ -53,10 +54,13 @@ def restore_rng_state(state: dict, generator: np.random.Generator | None = None)
 
 
 def save_checkpoint(model: torch.nn.Module, optimizer: torch.optim.Optimizer | None, iteration: int, out,
-                    *, generator: np.random.Generator | None = None, **extra) -> None:
+                    *, generator: np.random.Generator | None = None, model_state: dict | None = None,
+                    optimizer_state: dict | None = None, **extra) -> None:
     """Save model, optimizer, `iteration` and RNG states to `out` (a path, written atomically, or a binary file).
 
     `generator`: the numpy Generator drawing the batches, saved so a resumed run draws the same ones.
+    `model_state` / `optimizer_state`: the state_dicts to save instead of the objects' own, when those
+    hold only one rank's shard (sharded training gathers the full ones; `lmcourse.train.distributed`).
     `extra`: more plain data to keep (e.g. the training config as a dict, the loss history).
     """
     if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
@@ -65,8 +69,8 @@ def save_checkpoint(model: torch.nn.Module, optimizer: torch.optim.Optimizer | N
     checkpoint = {
         "format_version": FORMAT_VERSION,
         "iteration": iteration,
-        "model": model.state_dict(),
-        "optimizer": None if optimizer is None else optimizer.state_dict(),
+        "model": model.state_dict() if model_state is None else model_state,
+        "optimizer": None if optimizer is None else optimizer.state_dict() if optimizer_state is None else optimizer_state,
         "optimizer_class": None if optimizer is None else type(optimizer).__name__,
         "config": config.to_dict() if hasattr(config, "to_dict") else None,
         "rng": rng_state(generator),

@@ -28,14 +28,18 @@ __all__ = ["get_batch", "token_dtype", "save_tokens", "load_tokens", "tokenize_f
 
 
 
-def get_batch(dataset, batch_size: int, context_length: int, device, generator: np.random.Generator | None = None
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+def get_batch(dataset, batch_size: int, context_length: int, device, generator: np.random.Generator | None = None,
+              *, shard: tuple[int, int] = (0, 1)) -> tuple[torch.Tensor, torch.Tensor]:
     """Sample `batch_size` windows of `context_length + 1` tokens: x = the first context_length, y = the last.
 
     `dataset` is a 1-D integer array (an `np.memmap` from `load_tokens` works without reading the file);
     every start in [0, len(dataset) - context_length) is equally likely. Pass a seeded
     `np.random.default_rng(seed)` as `generator` for reproducible batches. Returns two int64 tensors of
     shape (batch_size, context_length) on `device`.
+
+    `shard` = (rank, world_size): draw the whole batch's starts (so every rank's generator stays in
+    step) but read and return only rows rank * b .. (rank + 1) * b - 1, b = batch_size // world_size:
+    data-parallel ranks together read exactly the batch one process would.
     """
     if not isinstance(dataset, np.ndarray) or dataset.ndim != 1 or not np.issubdtype(dataset.dtype, np.integer):
         raise TypeError(f"get_batch: dataset must be a 1-D integer numpy array (or np.memmap), got "
@@ -50,7 +54,14 @@ def get_batch(dataset, batch_size: int, context_length: int, device, generator: 
         generator = np.random.default_rng()
     elif not isinstance(generator, np.random.Generator):
         raise TypeError(f"get_batch: generator={generator!r}; expected a numpy Generator (np.random.default_rng)")
+    rank, world_size = shard
+    checks.positive_int("world_size", world_size, fn="get_batch")
+    if batch_size % world_size or not 0 <= rank < world_size:
+        raise ValueError(f"get_batch: shard={shard!r} with batch_size={batch_size}; expected 0 <= rank < "
+                         "world_size, and world_size dividing batch_size (each rank takes an equal share)")
     starts = generator.integers(0, len(dataset) - context_length, size=batch_size)
+    rows = batch_size // world_size
+    starts = starts[rank * rows:(rank + 1) * rows]
     # One gather for the whole batch: (batch_size, context_length + 1) indices into the memmap.
     windows = torch.from_numpy(dataset[starts[:, None] + np.arange(context_length + 1)].astype(np.int64))
     device = torch.device(device)

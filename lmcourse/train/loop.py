@@ -11,8 +11,13 @@ rng_state)` continues exactly as an uninterrupted run would (same batches, same 
 bits). Validation batches come from their own generator, reseeded at every evaluation, so each
 evaluation scores the same batches and the curve is comparable from point to point.
 
-Leaves out: gradient accumulation, distributed data parallelism (`lmcourse.parallel`), loss scaling
-for fp16 (bf16 needs none), torch.compile, early stopping.
+Many processes: pass a `strategy` (`lmcourse.train.distributed`; DDP, ZeRO and FSDP are in
+`lmcourse.parallel.strategies`). Every rank draws the same global batch of windows and reads only its
+rows of it, so N ranks train on exactly the batches one process would; the logged loss and validation
+loss are averaged over the ranks, and only rank 0 writes checkpoints (gathered to the single-process form).
+
+Leaves out: gradient accumulation, loss scaling for fp16 (bf16 needs none), torch.compile (the CLI
+applies it), early stopping.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from lmcourse.nn import cross_entropy
 from lmcourse.timing import measure_matmul_flops
 from lmcourse.train.checkpoint import restore_rng_state, save_checkpoint
 from lmcourse.train.data import get_batch
-from lmcourse.train.optim import AdamW, clip_grad_norm, grad_norm
+from lmcourse.train.distributed import SingleProcess
+from lmcourse.train.optim import AdamW
 from lmcourse.train.schedule import cosine_lr
 
 __all__ = ["TrainConfig", "train", "estimate_loss", "measure_peak_flops"]
@@ -100,9 +106,13 @@ class TrainConfig:
         """`device` as a torch.device, or `lmcourse.device()`'s choice when it is None."""
         return torch.device(self.device) if self.device else lmcourse.device()
 
+    def optimizer_kwargs(self) -> dict:
+        """AdamW's arguments from this config (lr is set again every step by the schedule)."""
+        return dict(lr=self.max_lr, betas=self.betas, eps=self.eps, weight_decay=self.weight_decay)
+
     def build_optimizer(self, params) -> AdamW:
         """The loop's default optimizer: AdamW with these betas, eps and weight decay (lr is set every step)."""
-        return AdamW(params, lr=self.max_lr, betas=self.betas, eps=self.eps, weight_decay=self.weight_decay)
+        return AdamW(params, **self.optimizer_kwargs())
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -152,8 +162,11 @@ def measure_peak_flops(device, dtype: torch.dtype = torch.float32) -> float:
 
 @torch.no_grad()
 def estimate_loss(model: torch.nn.Module, tokens, batch_size: int, context_length: int, iters: int,
-                  generator: np.random.Generator, precision: str = "fp32") -> float:
-    """Mean cross-entropy of `model` over `iters` random batches of `tokens` (in eval mode, no gradients)."""
+                  generator: np.random.Generator, precision: str = "fp32", shard: tuple[int, int] = (0, 1)) -> float:
+    """Mean cross-entropy of `model` over `iters` random batches of `tokens` (in eval mode, no gradients).
+
+    `shard` = (rank, world_size): score only this rank's rows of each batch (see `get_batch`); the
+    mean over the ranks of what they return is then the one-process estimate."""
     if not _is_int(iters, 1):
         raise ValueError(f"estimate_loss: iters={iters!r}; expected a positive int")
     device = next(model.parameters()).device
@@ -162,7 +175,7 @@ def estimate_loss(model: torch.nn.Module, tokens, batch_size: int, context_lengt
     try:
         losses = []
         for _ in range(iters):
-            x, y = get_batch(tokens, batch_size, context_length, device, generator)
+            x, y = get_batch(tokens, batch_size, context_length, device, generator, shard=shard)
             with _autocast(precision, device):
                 losses.append(cross_entropy(model(x), y))
         return torch.stack(losses).mean().item()
@@ -172,7 +185,7 @@ def estimate_loss(model: torch.nn.Module, tokens, batch_size: int, context_lengt
 
 def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
           optimizer: torch.optim.Optimizer | None = None, start_iter: int = 0, rng_state: dict | None = None,
-          on_log=None) -> list[dict]:
+          on_log=None, *, strategy: SingleProcess | None = None) -> list[dict]:
     """Train `model` on random windows of `train_tokens` for steps start_iter .. cfg.max_iters - 1.
 
     The model is moved to `cfg.torch_device()`. `optimizer` defaults to `cfg.build_optimizer(...)`
@@ -181,6 +194,10 @@ def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
     device, load a checkpoint into model and optimizer (so the optimizer's state sits with the
     parameters), and pass its iteration as `start_iter` and its "rng" entry as `rng_state`.
     `val_tokens` may be None (no evaluation). `on_log(row)` is called with each row as it is made.
+
+    `strategy`: how the ranks share the work (`lmcourse.train.distributed`), built around `model`,
+    already on its device, with its own optimizer (so `optimizer` must be None). Every rank calls
+    `train`; each gets the same rows back, and `on_log` and checkpoints happen on rank 0 only.
 
     Returns the rows: dicts with iter (steps done), loss (that step's cross-entropy, without any aux
     loss), lr, grad_norm (before clipping), tokens_per_s, mfu (None if the model has no config) and,
@@ -197,12 +214,21 @@ def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
     if val_tokens is not None and len(val_tokens) <= context_length:  # fail now, not at the first evaluation
         raise ValueError(f"train: val_tokens has {len(val_tokens)} tokens; context_length={context_length} "
                          f"needs at least {context_length + 1}")
-    device = cfg.torch_device()
-    model.to(device)
-    model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    if optimizer is None:
-        optimizer = cfg.build_optimizer(params)
+    if strategy is None:
+        device = cfg.torch_device()
+        model.to(device)
+        strategy = SingleProcess(model, optimizer or cfg.build_optimizer(p for p in model.parameters()
+                                                                         if p.requires_grad))
+    elif optimizer is not None or strategy.model is not model:
+        raise ValueError("train: with a strategy, pass the strategy's own model and no optimizer "
+                         "(the strategy builds the optimizer that matches its sharding)")
+    else:
+        device = next(model.parameters()).device
+    module, optimizer, shard = strategy.module, strategy.optimizer, (strategy.rank, strategy.world_size)
+    if cfg.batch_size % strategy.world_size:
+        raise ValueError(f"train: batch_size={cfg.batch_size} is not divisible by the {strategy.world_size} "
+                         "ranks; each rank takes an equal share of the global batch")
+    module.train()
     rng = np.random.default_rng(cfg.seed)  # the training batches
     if rng_state is not None:
         restore_rng_state(rng_state, rng)
@@ -211,46 +237,52 @@ def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
     flops_per_token = peak = None
     if hasattr(config, "num_layers"):
         flops_per_token = training_flops_per_token(config, context_length)
-        peak = cfg.peak_flops or measure_peak_flops(
-            device, torch.bfloat16 if cfg.precision == "bf16-mixed" else torch.float32)
+        peak = strategy.world_size * (cfg.peak_flops or measure_peak_flops(
+            device, torch.bfloat16 if cfg.precision == "bf16-mixed" else torch.float32))
 
     history: list[dict] = []
     tokens_per_step = cfg.batch_size * context_length
     bar = lmcourse.progress(range(start_iter, cfg.max_iters), initial=start_iter, total=cfg.max_iters,
-                            desc="train", unit="step")
+                            desc="train", unit="step", disable=strategy.rank != 0)
     last_time, last_step = time.perf_counter(), start_iter
     for it in bar:
         lr = cfg.lr_at(it)
         for group in optimizer.param_groups:  # an "lr_scale" entry keeps a per-group ratio (muP's groups)
             group["lr"] = lr * group.get("lr_scale", 1.0)
-        x, y = get_batch(train_tokens, cfg.batch_size, context_length, device, rng)
-        with _autocast(cfg.precision, device):
-            loss = cross_entropy(model(x), y)
-            total = loss + cfg.aux_loss_coef * model.aux_loss() if use_aux else loss
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        norm = clip_grad_norm(params, cfg.grad_clip) if cfg.grad_clip else None
-        optimizer.step()
-
         step = it + 1
         is_last = step == cfg.max_iters
         evaluate = val_tokens is not None and cfg.eval_iters > 0 and (step % cfg.eval_interval == 0 or is_last)
         logged = evaluate or step % cfg.log_interval == 0 or is_last
+        # Every rank draws the whole batch's starts (the same generator everywhere) and reads its rows.
+        x, y = get_batch(train_tokens, cfg.batch_size, context_length, device, rng, shard=shard)
+        with _autocast(cfg.precision, device):
+            loss = cross_entropy(module(x), y)
+            total = loss + cfg.aux_loss_coef * model.aux_loss() if use_aux else loss
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        strategy.finish_backward()
+        norm = strategy.step(cfg.grad_clip, want_norm=logged)
+
         if logged:
-            row = {"iter": step, "loss": loss.item(), "lr": lr}  # .item() waits for the device: only here
-            row["grad_norm"] = (norm if norm is not None else grad_norm(params)).item()
+            row = {"iter": step, "loss": strategy.all_mean(loss.detach()).item(), "lr": lr}  # .item() waits: only here
+            row["grad_norm"] = norm.item()
             row["tokens_per_s"] = (step - last_step) * tokens_per_step / (time.perf_counter() - last_time)
             row["mfu"] = mfu(row["tokens_per_s"], flops_per_token, peak) if flops_per_token else None
             if evaluate:
-                row["val_loss"] = estimate_loss(model, val_tokens, cfg.batch_size, context_length, cfg.eval_iters,
-                                                np.random.default_rng(cfg.seed + 1), cfg.precision)
+                local = estimate_loss(module, val_tokens, cfg.batch_size, context_length, cfg.eval_iters,
+                                      np.random.default_rng(cfg.seed + 1), cfg.precision, shard)
+                row["val_loss"] = strategy.all_mean(torch.tensor(local, device=device)).item()
             history.append(row)
             bar.set_postfix(loss=f"{row['loss']:.3f}", lr=f"{lr:.2e}")
-            if on_log is not None:
+            if on_log is not None and strategy.rank == 0:
                 on_log(row)
         saved = cfg.checkpoint_path and (is_last or (cfg.checkpoint_interval and step % cfg.checkpoint_interval == 0))
         if saved:
-            save_checkpoint(model, optimizer, step, cfg.checkpoint_path, generator=rng, train_config=cfg.to_dict())
+            model_state, optimizer_state = strategy.full_state()  # a collective: every rank takes part
+            if strategy.rank == 0:
+                save_checkpoint(model, strategy.base_optimizer, step, cfg.checkpoint_path, generator=rng,
+                                model_state=model_state, optimizer_state=optimizer_state,
+                                train_config=cfg.to_dict(), world_size=strategy.world_size, parallel=strategy.name)
         if logged or saved:  # time spent evaluating or saving is not training throughput
             last_time, last_step = time.perf_counter(), step
     return history

@@ -155,17 +155,20 @@ def grad_norm(params) -> torch.Tensor:
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach()) for g in grads]))
 
 
-def clip_grad_norm(params, max_l2_norm: float, eps: float = 1e-6) -> torch.Tensor:
+def clip_grad_norm(params, max_l2_norm: float, eps: float = 1e-6, *, total_norm: torch.Tensor | None = None
+                   ) -> torch.Tensor:
     """If the global gradient norm exceeds `max_l2_norm`, scale every gradient by max_l2_norm / (norm + eps).
 
     Returns the norm before clipping. Scaling all gradients by one factor keeps the update's direction,
     which clipping each tensor (or each value) separately would not. The decision is made on the
-    device (`torch.where`), so clipping never waits for the GPU.
+    device (`torch.where`), so clipping never waits for the GPU. `total_norm` replaces these gradients'
+    own norm when they are one rank's shard of a larger set (sharded data parallelism: the norm that
+    counts is over every rank's shard).
     """
     if not isinstance(max_l2_norm, (int, float)) or not max_l2_norm > 0:
         raise ValueError(f"clip_grad_norm: max_l2_norm={max_l2_norm!r}; expected a number > 0")
     params = list(params) if not isinstance(params, torch.Tensor) else [params]
-    total = grad_norm(params)
+    total = grad_norm(params) if total_norm is None else total_norm
     grads = _grads(params)
     if grads:
         scale = torch.where(total > max_l2_norm, max_l2_norm / (total + eps), 1.0)
