@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import os
 import random
+import re
 
 import pytest
 
 import browser
+from lmcourse.accounting import GPUS, PRESETS
+from lmcourse.accounting.hardware import GPU
 from lmcourse.widgets import _live
+from lmcourse.widgets._svg import Panel
+from lmcourse.widgets.roofline import MEASURED, OPERATIONS, operation_cost, roofline_panel_html, roofline_widget
 from lmcourse.widgets.zero import PSI_CHOICES, zero_html, zero_widget
 
 REASON = browser.unavailable()
@@ -59,16 +64,27 @@ def test_output_carries_its_spec_scripts_and_starting_panel():
 # ---- in the browser ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def page():
+def chromium():
+    """One browser for the module (Playwright's sync API runs one at a time); a page per widget."""
     if REASON:
         pytest.skip(REASON)
     with browser.chromium() as context:
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_content(f"<html><body>{zero_widget()._repr_html_()}</body></html>")
-        yield page
-        assert not errors, f"script errors: {errors}"
+        yield context
+
+
+def _widget_page(context, html: str):
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content(f"<html><body>{html}</body></html>")
+    yield page
+    assert not errors, f"script errors: {errors}"
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def page(chromium):
+    yield from _widget_page(chromium, zero_widget()._repr_html_())
 
 
 def _numbers(rng: random.Random) -> list[float]:
@@ -138,3 +154,188 @@ def test_moving_the_zero_controls_redraws_the_panel(page):
     assert "GPUs N_d: 2.5; expected an integer" in panel.inner_text()
     page.locator("[data-control=num_gpus]").fill("64")
     assert panel.inner_html() == browser.same_markup(page, widget.panel(num_params=1.75e11, stage=3, optimizer_bytes=8))
+
+
+# ---- the roofline widget -------------------------------------------------------------------------
+
+# A measured machine with fixed numbers, so the page is the same on every run (the book's is measured).
+CPU = GPU("this machine (cpu, measured)", 16e9, {"fp32": 1.2e11}, 2.1e10)
+CUDA = GPU("this machine (cuda, measured)", 80e9, {"fp32": 5.1e13, "bf16": 6.6e14}, 2.9e12)  # fp32 and bf16
+MODEL_OPERATIONS = ("attention prefill", "model prefill", "decode step")
+
+
+def test_roofline_output_carries_the_svg_helper_before_its_renderer():
+    widget = roofline_widget(machine=CPU)
+    assert widget.scripts == ("svg", "roofline")
+    out = widget._repr_html_()
+    assert out.index("live.svg = {Panel}") < out.index("renderers.roofline =") < out.index("mountAll();")
+    assert widget.initial in out and "memory-bound" in widget.initial
+
+
+@pytest.fixture(scope="module")
+def roofline_page(chromium):
+    """Two roofline widgets: the book's (H100, decode step) and one that starts on an A100."""
+    widgets = (roofline_widget("H100-80GB", "bf16", "decode step", machine=CPU),
+               roofline_widget("A100-80GB", "fp16", "matmul", machine=CPU))
+    yield from _widget_page(chromium, "".join(w._repr_html_() for w in widgets))
+
+
+def _shape(rng: random.Random) -> int:
+    """A control's integer from 1 to 2^20, spread evenly over its powers of two."""
+    return min(int(2 ** rng.uniform(0, 20)), 2**20)
+
+
+def _roofline_settings(rng: random.Random, operation: str, preset: str) -> dict:
+    return dict(operation=operation, preset=preset, m=_shape(rng), k=_shape(rng), n=_shape(rng),
+                batch=min(int(2 ** rng.uniform(0, 16)), 2**16), seq=_shape(rng))
+
+
+@needs_browser
+def test_roofline_costs_are_the_python_costs(roofline_page):
+    """The ported cost formulas give the very doubles lmcourse.accounting does: every operation,
+    preset and dtype, on random shapes and on the edges where a min() cap or a window starts."""
+    widget, rng = roofline_widget(machine=CPU), random.Random(2)
+    settings = []
+    for operation in OPERATIONS:
+        for preset in (PRESETS if operation in MODEL_OPERATIONS else ["llama2-7b"]):
+            for dtype in widget.data["dtype_bytes"]:
+                settings += [dict(_roofline_settings(rng, operation, preset), dtype=dtype) for _ in range(8)]
+                edges = [(1, 1), (2**16, 2**20), (1, 4096), (1, 4097), (1024, 1), (1025, 1), (32000, 1), (32001, 3)]
+                settings += [dict(operation=operation, preset=preset, dtype=dtype, m=b, k=s, n=s, batch=min(b, 2**16),
+                                  seq=s) for b, s in edges]
+    got = roofline_page.evaluate("""([settings, data]) =>
+        settings.map(s => lmcourseLive.renderers.roofline.cost(s, data))""", [settings, widget.data])
+    for s, js in zip(settings, got):
+        cost = operation_cost(**s)
+        # float(): Playwright hands a whole-number double over as an int of its shortest digits
+        assert (js["name"], float(js["flops"]), float(js["bytes"])) == (cost.name, cost.flops, cost.bytes), s
+
+
+_ATTRIBUTE = re.compile(r"""=(['"])(.*?)\1""")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _coordinates(markup: str) -> tuple[str, list[float]]:
+    """markup with the numbers in its attribute values taken out, and those numbers."""
+    numbers = []
+
+    def take(match):
+        numbers.extend(float(n) for n in _NUMBER.findall(match.group(2)))
+        return f"={match.group(1)}{_NUMBER.sub('#', match.group(2))}{match.group(1)}"
+    return _ATTRIBUTE.sub(take, markup), numbers
+
+
+def _assert_same_chart(js: str, python: str, what) -> None:
+    """The same markup, text and all, with coordinates within 0.05 px: a log axis goes through
+    Math.log10, which may differ from Python's math.log10 in the last bit (hence a printed digit)."""
+    (js_skeleton, js_numbers), (py_skeleton, py_numbers) = _coordinates(js), _coordinates(python)
+    assert js_skeleton == py_skeleton, f"{what}: markup differs"
+    far = [(a, b) for a, b in zip(js_numbers, py_numbers) if abs(a - b) > 0.05]
+    assert not far, f"{what}: coordinates differ (JavaScript, Python): {far[:5]}"
+
+
+def _assert_same_panel(js: str, python: str, what) -> None:
+    """A roofline panel: the chart as in _assert_same_chart, the caption after it exactly."""
+    js_chart, js_caption = js.split("</svg>")
+    py_chart, py_caption = python.split("</svg>")
+    assert js_caption == py_caption, f"{what}: caption differs"
+    _assert_same_chart(js_chart, py_chart, what)
+
+
+@needs_browser
+def test_svg_panel_draws_the_python_panel(roofline_page):
+    """js/svg.js against lmcourse.widgets._svg.Panel: linear axes exactly, log axes as charts."""
+    cases = [((0.0, 1.0), (0.0, 1.0), False, False, {}), ((0.0, 3.5), (-2.0, 40.0), False, False,
+             {"width": 300, "height": 200, "margins": (30, 10, 10, 30)}), ((0.01, 1e4), (1e9, 1e16), True, True, {})]
+    for x_range, y_range, log_x, log_y, geometry in cases:
+        panel = Panel(x_range, y_range, log_x=log_x, log_y=log_y, **geometry)
+        ticks = [[x_range[0] + (x_range[1] - x_range[0]) * i / 4 for i in range(5)],
+                 [y_range[0] + (y_range[1] - y_range[0]) * i / 4 for i in range(5)]]
+        points = list(zip(*ticks))
+        python = (panel.grid(*ticks) + panel.grid(*ticks, vertical_lines=True) + panel.frame("x & <y>", "y's")
+                  + panel.frame("a", "b", box=False) + panel.polyline(points, "#123", 2.5, " stroke-dasharray='2 2'")
+                  + panel.svg("a <title>", "<g/>"))
+        js = roofline_page.evaluate("""([xRange, yRange, logX, logY, geometry, ticks, points]) => {
+            const panel = new lmcourseLive.svg.Panel(xRange, yRange, {logX, logY, ...geometry});
+            return panel.grid(...ticks) + panel.grid(...ticks, {verticalLines: true}) + panel.frame("x & <y>", "y's")
+              + panel.frame("a", "b", {box: false}) + panel.polyline(points, "#123", 2.5, " stroke-dasharray='2 2'")
+              + panel.svg("a <title>", "<g/>"); }""", [x_range, y_range, log_x, log_y, geometry, ticks, points])
+        if log_x or log_y:
+            _assert_same_chart(js, python, (x_range, y_range))
+        else:
+            assert js == python, (x_range, y_range)
+
+
+@needs_browser
+def test_roofline_renderer_draws_the_python_panel(roofline_page):
+    """Every GPU (a measured CPU with fp32 alone and a measured GPU with bf16 too) in each of its
+    dtypes, every operation and model preset, on random shapes."""
+    rng = random.Random(3)
+    for machine in (CPU, CUDA):
+        widget = roofline_widget(machine=machine)
+        gpus = {**GPUS, MEASURED: machine}
+        settings = []
+        for gpu in widget.controls["gpu"].values:
+            for dtype in gpus[gpu].peak_flops:
+                for operation in OPERATIONS:
+                    for preset in (PRESETS if operation in MODEL_OPERATIONS else ["llama2-7b"] * 6):
+                        settings.append(dict(_roofline_settings(rng, operation, preset), gpu=gpu, dtype=dtype))
+        for s, js in zip(settings, browser.render(roofline_page, "roofline", widget.data, settings)):
+            _assert_same_panel(js, widget.panel(**s), s)
+
+
+def _select(root, name: str, value) -> None:
+    """Choose `value` in the select for control `name`, as a reader does."""
+    root.locator(f"[data-control={name}]").select_option(label=str(value))
+
+
+def _offered(root, name: str = "dtype") -> list[str]:
+    return root.locator(f"[data-control={name}] option:not([disabled])").evaluate_all(
+        "options => options.map(o => o.textContent)")
+
+
+@needs_browser
+def test_moving_the_roofline_controls_redraws_the_panel(roofline_page):
+    book, a100 = roofline_page.locator(".lmcourse-live").nth(0), roofline_page.locator(".lmcourse-live").nth(1)
+    widget = roofline_widget("H100-80GB", "bf16", "decode step", machine=CPU)
+    panel = book.locator(".lmcourse-live-panel")
+
+    def shows(**changes):
+        _assert_same_panel(panel.inner_html(), browser.same_markup(roofline_page, widget.panel(**changes)), changes)
+
+    shows()
+    # The widget that starts on an A100 offers no fp8 before the reader touches anything.
+    assert _offered(a100) == ["fp32", "tf32", "bf16", "fp16"]
+    assert a100.locator("[data-control=dtype] option[value='4']").evaluate("o => o.hidden")
+    _select(book, "dtype", "fp8")
+    shows(dtype="fp8")
+    _select(book, "gpu", "A100-80GB")  # no fp8 on an A100: the dtype moves to bf16
+    assert book.locator("[data-control=dtype] option:checked").inner_text() == "bf16"
+    assert _offered(book) == ["fp32", "tf32", "bf16", "fp16"]
+    shows(gpu="A100-80GB")
+    _select(book, "dtype", "tf32")
+    _select(book, "gpu", MEASURED)  # only fp32 measured on this CPU
+    assert _offered(book) == ["fp32"]
+    shows(gpu=MEASURED, dtype="fp32")
+    assert "this machine (cpu, measured)" in panel.inner_text()
+    _select(book, "gpu", "H200-141GB")  # fp32 is offered again and stays
+    assert _offered(book) == ["fp32", "tf32", "bf16", "fp16", "fp8"]
+    _select(book, "operation", "matmul")
+    book.locator("[data-control=m]").fill("1")
+    shows(gpu="H200-141GB", dtype="fp32", operation="matmul", m=1)
+    assert "memory-bound" in panel.inner_text()
+    for name, value in (("m", 8192), ("k", 8192), ("n", 8192)):
+        book.locator(f"[data-control={name}]").fill(str(value))
+    shows(gpu="H200-141GB", dtype="fp32", operation="matmul", m=8192, k=8192, n=8192)
+    assert "compute-bound" in panel.inner_text()
+    _select(book, "operation", "model prefill")
+    _select(book, "preset", "mixtral-8x7b")
+    book.locator("[data-control=batch]").fill("8")
+    book.locator("[data-control=seq]").fill("4096")
+    shows(gpu="H200-141GB", dtype="fp32", operation="model prefill", m=8192, k=8192, n=8192, preset="mixtral-8x7b",
+          batch=8, seq=4096)
+    book.locator("[data-control=seq]").fill("0")
+    assert "seq / context: 0; expected an integer from 1 to 1048576" in panel.inner_text()
+    book.locator("[data-control=batch]").fill("70000")
+    book.locator("[data-control=seq]").fill("4096")
+    assert "batch: 70000; expected an integer from 1 to 65536" in panel.inner_text()

@@ -330,12 +330,17 @@ def test_widgets_are_usable_on_a_phone(chapter, server, browser_context):
 
 
 
-def _python_panels() -> dict:
-    """Each live widget's Python view, by renderer name: `.panel(**settings)` overrides every setting,
-    so a widget built with any starting values gives the panel for the page's setting."""
-    from lmcourse.widgets import memory_widget, zero_widget
+def _python_panel(spec: dict):
+    """A live widget's Python view for the page's `spec`: `.panel(**settings)` overrides every
+    setting, so a widget built with any starting values gives the panel for the page's setting.
+    The roofline's "this machine" is the machine the page was built on, whose numbers it carries."""
+    from lmcourse.accounting import GPU
+    from lmcourse.widgets import memory_widget, roofline_widget, zero_widget
+    from lmcourse.widgets.roofline import MEASURED
 
-    return {"zero": zero_widget().panel, "memory": memory_widget().panel}
+    if spec["renderer"] == "roofline":
+        return roofline_widget(machine=GPU(**spec["data"]["gpus"][MEASURED])).panel
+    return {"zero": zero_widget, "memory": memory_widget}[spec["renderer"]]().panel
 
 
 _MOVE_JS = """([root, name, kind, target]) => {
@@ -389,9 +394,8 @@ def test_every_live_widget_control_redraws_the_package_figure(chapter, server, b
         page.goto(f"{server}/{chapter}", wait_until="networkidle")
         specs = [json.loads(t) for t in page.eval_on_selector_all(
             ".lmcourse-live script.lmcourse-live-spec", "ss => ss.map(s => s.textContent)")]
-        panels = _python_panels() if specs else {}
         for root, spec in enumerate(specs):
-            view = panels[spec["renderer"]]
+            view = _python_panel(spec)
             for control in spec["controls"]:
                 before = page.evaluate(_READ_JS, root)
                 old = view(**_settings(spec, before["raw"]))

@@ -222,21 +222,36 @@ def test_operation_cost_matches_accounting():
     assert len(OPERATIONS) == 7
 
 
-def test_widget_follows_its_controls():
-    box = roofline_widget("H100-80GB", "bf16", "matmul")
-    c = box.controls
-    assert box.view.value == roofline_panel_html(H100, "bf16", matmul_cost(4096, 4096, 4096))
-    c["m"].value = 1
-    assert "memory-bound" in box.view.value
-    c["gpu"].value = "A100-80GB"
-    assert "fp8" not in c["dtype"].options and box.view.value == roofline_panel_html(
-        A100, "bf16", matmul_cost(1, 4096, 4096))
-    c["operation"].value, c["preset"].value = "decode step", "gpt2-small"
-    assert box.view.value == roofline_panel_html(A100, "bf16", decode_step_cost(PRESETS["gpt2-small"], 1, 1024))
-    c["gpu"].value = MEASURED
-    assert list(c["dtype"].options) == ["fp32"] and "this machine" in box.view.value
-    c["n"].value, c["operation"].value = 3, "softmax"  # fine; a bad model shape shows an error instead
-    assert "softmax 1x3" in box.view.value
+def test_widget_panel_follows_its_settings():
+    machine = GPU("this machine (test, measured)", 8e9, {"fp32": 1e11}, 2e10)
+    widget = roofline_widget("H100-80GB", "bf16", "matmul", machine=machine)
+    assert widget.panel() == widget.initial == roofline_panel_html(H100, "bf16", matmul_cost(4096, 4096, 4096))
+    assert "memory-bound" in widget.panel(m=1)
+    assert widget.panel(gpu="A100-80GB", m=1) == roofline_panel_html(A100, "bf16", matmul_cost(1, 4096, 4096))
+    assert widget.panel(gpu="A100-80GB", operation="decode step", preset="gpt2-small") == roofline_panel_html(
+        A100, "bf16", decode_step_cost(PRESETS["gpt2-small"], 1, 1024))
+    assert widget.panel(gpu=MEASURED, dtype="fp32") == roofline_panel_html(machine, "fp32",
+                                                                      matmul_cost(4096, 4096, 4096, "fp32"))
+    assert "softmax 1x3" in widget.panel(gpu=MEASURED, dtype="fp32", operation="softmax", m=1, n=3)
+    assert widget.controls["dtype"].values == ("fp32", "tf32", "bf16", "fp16", "fp8")  # every GPU's, in order
+    with pytest.raises(ValueError, match="dtype='fp8'"):
+        widget.panel(gpu="A100-80GB", dtype="fp8")  # the page never asks: it offers only the GPU's dtypes
+    measured = roofline_widget()  # MEASURED defaults to this machine, measured once per process
+    assert measured.data["gpus"][MEASURED]["name"] == measured_machine().name
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: roofline_widget("A100-80GB", "fp8"), ValueError, "dtype='fp8'"),
+    (lambda: roofline_widget("V100"), ValueError, "gpu='V100'"),
+    (lambda: roofline_widget(operation="conv"), ValueError, "operation='conv'"),
+    (lambda: roofline_widget(m=0), ValueError, "m=0"),
+    (lambda: roofline_widget(seq=2**21), ValueError, "seq=2097152"),
+    (lambda: roofline_widget(preset="gpt5"), ValueError, "preset='gpt5'"),
+    (lambda: roofline_widget(machine="cpu"), TypeError, "machine"),
+])
+def test_widget_bad_starting_values(call, error, match):
+    with pytest.raises(error, match=re.escape(match)):
+        call()
 
 
 def test_benchmark_runs_and_reports_the_median():

@@ -6,6 +6,7 @@ settings for that, so a live widget ships its panel's renderer as JavaScript
 (`lmcourse/widgets/js/<renderer>.js`) together with the numbers it needs from the package (model
 presets, GPU datasheets, ...), and draws the panel in the browser whenever a control moves. The
 same HTML output works in the static book, JupyterLab and Colab, with no kernel round trip.
+Helpers several renderers share come along too: `js/svg.js` is `_svg.Panel`, for charts.
 
 Each renderer mirrors one Python view function of the package (e.g. `zero.zero_html`) and returns
 the very same string; `tests/test_live_widgets.py` checks that in Chromium over every discrete
@@ -135,11 +136,14 @@ class LiveWidget:
     the Python `panel(**settings)`; see the module docstring."""
 
     def __init__(self, renderer: str, rows: Sequence[Sequence[Control]], data: dict,
-                 panel: Callable[..., str]):
+                 panel: Callable[..., str], *, scripts: Sequence[str] = ()):
+        """`scripts`: shared helpers the renderer uses (`js/<name>.js`, e.g. "svg"), loaded before it."""
         self.renderer, self.rows, self.data, self._panel = renderer, [list(r) for r in rows], data, panel
+        self.scripts = (*scripts, renderer)
         self.controls = {c.name: c for row in self.rows for c in row}
         self.settings = {name: c.value for name, c in self.controls.items()}
-        _script(renderer)  # fail here, not in the reader's browser, if the renderer is missing
+        for name in self.scripts:
+            _script(name)  # fail here, not in the reader's browser, if a script is missing
         self.initial = panel(**self.settings)
 
     def panel(self, **changes) -> str:
@@ -156,7 +160,7 @@ class LiveWidget:
     def _repr_html_(self) -> str:
         spec = json.dumps(self.spec(), separators=(",", ":")).replace("</", "<\\/")
         rows = "".join(f"<div class='lmcourse-live-row'>{''.join(c.html() for c in row)}</div>" for row in self.rows)
-        code = f"{_script('live')}\n{_script(self.renderer)}\nwindow.lmcourseLive.mountAll();"
+        code = "\n".join(_script(name) for name in ("live", *self.scripts)) + "\nwindow.lmcourseLive.mountAll();"
         return (f"{_STYLE}<div class='lmcourse-live' id='lmcourse-live-{next(_ids)}' "
                 f"data-renderer='{html.escape(self.renderer)}'>{rows}"
                 f"<div class='lmcourse-live-panel'>{self.initial}</div>"

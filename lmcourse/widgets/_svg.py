@@ -3,7 +3,9 @@
 `<svg>` envelope. Each widget keeps only what is its own (the curves, the marks, the caption).
 
 Why not matplotlib: the panels are precomputed HTML strings shown by a static page without a
-kernel, and small SVG text stays sharp at any zoom and in dark mode's grey plate.
+kernel, and small SVG text stays sharp at any zoom and in dark mode's grey plate. `js/svg.js` is
+this Panel in JavaScript, for live widgets (`_live`) that draw charts in the browser: change the
+two together (tests/test_live_widgets.py compares their markup).
 """
 
 from __future__ import annotations

@@ -9,10 +9,15 @@ the operation as a point on it and says whether it is memory- or compute-bound, 
 FLOP/s and the fastest possible time.
 
 All arithmetic is `lmcourse.accounting.roofline`; `operation_cost` maps the controls to an
-`OpCost`, and `roofline_svg` / `roofline_panel_html` draw the panel as plain SVG/HTML (no
-JavaScript), so the state the book was built with is visible in the static page. Moving the
-controls needs a live kernel (JupyterLab, Colab). Left out: several operations on one chart (call
-`roofline_svg` with a list of points for that) and caches (see the accounting module).
+`OpCost`, and `roofline_svg` / `roofline_panel_html` draw the panel as plain SVG/HTML.
+`roofline_widget` is a live widget (`lmcourse.widgets._live`): `js/roofline.js` redraws the same
+panel in the reader's browser, in the static book as in JupyterLab or Colab. It ports the cost
+formulas (min() caps, sliding windows and MoE routing make them no polynomials to ship as
+coefficients) and takes each preset's counts from Python; the tests check its costs against
+`operation_cost` double for double and its panel against `roofline_panel_html`.
+
+Left out: several operations on one chart (call `roofline_svg` with a list of points for that) and
+caches (see the accounting module).
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ import html
 import math
 
 from lmcourse import checks
+from lmcourse.accounting.flops import forward_flops_per_token
 from lmcourse.accounting.hardware import GPU, GPUS
+from lmcourse.accounting.memory import kv_cache_bytes_per_token
+from lmcourse.accounting.params import count_parameters
 from lmcourse.accounting.presets import PRESETS
-from lmcourse.accounting.roofline import (OpCost, attainable_flops, attention_prefill_cost, bound, decode_step_cost,
-                                          elementwise_cost, matmul_cost, prefill_cost, ridge_point, rmsnorm_cost,
-                                          roofline_time, softmax_cost)
+from lmcourse.accounting.roofline import (DTYPE_BYTES, OpCost, attainable_flops, attention_prefill_cost, bound,
+                                          decode_step_cost, elementwise_cost, matmul_cost, prefill_cost, ridge_point,
+                                          rmsnorm_cost, roofline_time, softmax_cost)
 from lmcourse.widgets._svg import Panel
 
 __all__ = ["OPERATIONS", "MEASURED", "operation_cost", "roofline_svg", "roofline_panel_html", "roofline_widget"]
@@ -136,63 +144,80 @@ def roofline_panel_html(gpu: GPU, dtype: str, cost: OpCost) -> str:
     return roofline_svg(gpu, dtype, [(cost.name, cost)]) + caption
 
 
-def roofline_widget(gpu: str = "H100-80GB", dtype: str = "bf16", operation: str = "decode step"):
-    """Controls and the panel in a VBox; `.controls` (name -> control) and `.view` (HTML) for scripting.
-
-    Choosing MEASURED times a matmul and a copy on this machine the first time (about a second).
-    """
-    import ipywidgets as widgets
-
-    checks.choice("gpu", gpu, (*_DATASHEET, MEASURED))
-    checks.choice("operation", operation, OPERATIONS)
-
-    def get_gpu(name: str) -> GPU:
-        if name == MEASURED:
-            from lmcourse.timing import measured_machine
-            return measured_machine()
-        return GPUS[name]
-
-    checks.choice("dtype", dtype, get_gpu(gpu).peak_flops)
-    wide = {"description_width": "initial"}
-    int_box = dict(min=1, max=10**7, style=wide, layout=widgets.Layout(width="10em"))
-    c = {
-        "gpu": widgets.Dropdown(options=[*_DATASHEET, MEASURED], value=gpu, description="GPU", style=wide),
-        "dtype": widgets.Dropdown(options=list(get_gpu(gpu).peak_flops), value=dtype, description="dtype",
-                                  style=wide),
-        "operation": widgets.Dropdown(options=OPERATIONS, value=operation, description="operation", style=wide),
-        **{name: widgets.BoundedIntText(value=4096, description=name, **int_box) for name in ("m", "k", "n")},
-        "preset": widgets.Dropdown(options=list(PRESETS), value="llama2-7b", description="model", style=wide),
-        "batch": widgets.BoundedIntText(value=1, description="batch", **int_box),
-        "seq": widgets.BoundedIntText(value=1024, description="seq / context", **int_box),
+def _preset_data(name: str) -> dict:
+    """What `js/roofline.js` needs of a preset for the attention, prefill and decode costs: the
+    numbers of `lmcourse.accounting`, not its formulas (which the renderer ports, and the tests pin)."""
+    config = PRESETS[name]
+    counts = count_parameters(config)
+    # forward_flops_per_token is affine in seq_len (only the attention scores and values grow with
+    # it): ship its two coefficients, checked at a few lengths so that a new term cannot slip past.
+    base = forward_flops_per_token(config, 1)
+    slope = forward_flops_per_token(config, 2) - base
+    for seq in (3, 1000, 2**20):
+        if forward_flops_per_token(config, seq) != base + slope * (seq - 1):
+            raise ValueError(f"preset {name!r}: forward FLOPs per token are not affine in seq_len")
+    moe_layers = sum(config.is_moe_layer(layer) for layer in range(config.num_layers))
+    data = {
+        "num_heads": config.num_heads, "head_dim": config.head_dim, "kv_heads": config.kv_heads,
+        "flops_base": int(base - slope), "flops_per_position": int(slope), "window": config.sliding_window,
+        # _weight_bytes: the weights every forward reads, plus the rows it gathers of these tables
+        # ([rows, row width]); the tied embedding doubles as the head, so it is in `weights`, read whole.
+        "weights": counts.total - counts.position - (0 if config.tie_embeddings else counts.embeddings),
+        "gathered": ([] if config.tie_embeddings else [[config.vocab_size, config.d_model]])
+                    + ([[config.context_length, config.d_model]] if config.position == "learned" else []),
+        "moe": ([moe_layers, config.num_experts, config.top_k, config.d_model, config.d_ff]
+                if config.num_experts else None),
+        # KV cache bytes per token in each dtype (tf32 computes on fp32 operands and stores fp32)
+        "kv": {dtype: kv_cache_bytes_per_token(config, "fp32" if dtype == "tf32" else dtype) for dtype in DTYPE_BYTES},
     }
-    view = widgets.HTML()
+    # The renderer does exact integer arithmetic from these (BigInt): they must arrive exact as doubles.
+    numbers = [*data.values(), *(v for pair in data["gathered"] for v in pair), *(data["moe"] or ()),
+               *data["kv"].values()]
+    if any(isinstance(v, int) and abs(v) > 2**53 for v in numbers):
+        raise ValueError(f"preset {name!r}: an integer above 2**53 in {data}; a JavaScript double cannot hold it")
+    return data
 
-    def update(_=None):
-        chosen = get_gpu(c["gpu"].value)
-        try:
-            cost = operation_cost(c["operation"].value, c["dtype"].value,
-                                  **{name: c[name].value for name in ("m", "k", "n", "preset", "batch", "seq")})
-        except ValueError as error:
-            view.value = f"<p style='color:#c0392b'>{html.escape(str(error))}</p>"
-            return
-        view.value = roofline_panel_html(chosen, c["dtype"].value, cost)
 
-    def gpu_changed(change):
-        # Offer only the dtypes this GPU has a peak for (no fp8 on an A100, only fp32 measured on a CPU).
-        options = list(get_gpu(change["new"]).peak_flops)
-        if list(c["dtype"].options) != options:
-            keep = c["dtype"].value if c["dtype"].value in options else ("bf16" if "bf16" in options else options[0])
-            c["dtype"].options = options
-            c["dtype"].value = keep
-        update()
+def roofline_widget(gpu: str = "H100-80GB", dtype: str = "bf16", operation: str = "decode step", *,
+                    m: int = 4096, k: int = 4096, n: int = 4096, preset: str = "llama2-7b", batch: int = 1,
+                    seq: int = 1024, machine: GPU | None = None):
+    """A live widget (it runs in the static book too, with `js/roofline.js`) over `roofline_panel_html`.
 
-    c["gpu"].observe(gpu_changed, names="value")
-    for name, control in c.items():
-        if name != "gpu":
-            control.observe(update, names="value")
-    update()
-    row = widgets.HBox
-    box = widgets.VBox([row([c["gpu"], c["dtype"], c["operation"]]), row([c["m"], c["k"], c["n"]]),
-                        row([c["preset"], c["batch"], c["seq"]]), view])
-    box.controls, box.view = c, view
-    return box
+    The GPU menu offers the datasheet GPUs and MEASURED: `machine`, by default this machine as
+    `lmcourse.timing.measured_machine()` measures it when the widget is built (about a second, once
+    per process); the page carries its numbers. The dtype menu offers only the dtypes the chosen
+    GPU has a peak for. `.panel(**changes)` is the Python panel.
+    """
+    from lmcourse.widgets import _live
+
+    if machine is None:
+        from lmcourse.timing import measured_machine
+        machine = measured_machine()
+    if not isinstance(machine, GPU):
+        raise TypeError(f"machine: expected a lmcourse.accounting.hardware.GPU, got {type(machine).__name__}")
+    gpus = {**{name: GPUS[name] for name in _DATASHEET}, MEASURED: machine}
+    checks.choice("gpu", gpu, gpus)
+    dtypes = list(dict.fromkeys(d for g in gpus.values() for d in g.peak_flops))  # fp32, tf32, bf16, ...
+
+    def panel(gpu, dtype, operation, m, k, n, preset, batch, seq):
+        checks.choice("gpu", gpu, gpus)
+        cost = operation_cost(operation, dtype, m=m, k=k, n=n, preset=preset, batch=batch, seq=seq)
+        return roofline_panel_html(gpus[gpu], dtype, cost)
+
+    size = (1, 2**20)  # up to a million: any matrix side, prompt or context a reader would try
+    rows = [
+        [_live.select("gpu", "GPU", list(gpus), gpu), _live.select("dtype", "dtype", dtypes, dtype),
+         _live.select("operation", "operation", OPERATIONS, operation)],
+        [_live.number(name, name, value, *size) for name, value in (("m", m), ("k", k), ("n", n))],
+        [_live.select("preset", "model", list(PRESETS), preset), _live.number("batch", "batch", batch, 1, 2**16),
+         _live.number("seq", "seq / context", seq, *size)],
+    ]
+    data = {
+        "gpus": {key: {"name": g.name, "memory_bytes": g.memory_bytes, "peak_flops": dict(g.peak_flops),
+                       "bandwidth": g.bandwidth} for key, g in gpus.items()},  # GPU(**...) rebuilds one
+        "dtype_bytes": DTYPE_BYTES,
+        "presets": {name: _preset_data(name) for name in PRESETS},
+        "geometry": {"width": _WIDTH, "height": _HEIGHT, "margins": _MARGINS},
+        "colors": _COLORS,
+    }
+    return _live.LiveWidget("roofline", rows, data, panel=panel, scripts=("svg",))
