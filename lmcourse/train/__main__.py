@@ -14,6 +14,11 @@ its rows of each global batch; rank 0 alone logs, writes checkpoints and samples
 filesystem every rank sees. A checkpoint is the single-process one whatever wrote it, so a run
 saved by N ranks resumes on M (the global batch_size must divide by M).
 
+The GPU path: the config's train.precision "bf16-mixed" (autocast), `--compile` (torch.compile),
+`--kernels` (the course's fused cross-entropy Triton kernel; its PyTorch reference without CUDA);
+MFU is logged against the GPU's datasheet peak when `lmcourse.accounting.GPUS` knows it (else a
+measured matmul peak).
+
 A step whose outputs already exist is skipped, so a second run goes straight to training; `--resume`
 continues from DIR/ckpt.pt (with `--max-iters` larger than the checkpoint's iteration to train longer;
 cosine_cycle_iters follows max_iters unless the config sets it). The config is JSON with three parts:
@@ -29,7 +34,8 @@ the loss curves of one or more runs.
 
 This program sits above the package's layers (it puts together data, tokenizer, model, loop and
 `lmcourse.parallel`); nothing imports it. Leaves out: hyperparameter sweeps, tensor/pipeline
-parallelism, and elastic membership changes (torchrun restarts; `--resume` continues).
+parallelism, elastic membership changes (torchrun restarts; `--resume` continues), and the
+FlashAttention-2 kernel inside the model (`lmcourse.nn`'s attention has no hook for another core yet).
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ import torch
 import torch.distributed as dist
 
 from lmcourse.files import atomic_write
-from lmcourse.nn import TransformerLM
+from lmcourse.kernels import TRITON_AVAILABLE, cross_entropy_triton
+from lmcourse.nn import TransformerLM, cross_entropy
 from lmcourse.parallel.strategies import STRATEGIES, make_strategy
 from lmcourse.tokenizer import Tokenizer
 from lmcourse.train.checkpoint import load_checkpoint, read_checkpoint
@@ -58,7 +65,8 @@ from lmcourse.train.presets import PRESETS, preset
 
 def run(config_path, out, resume: bool = False, num_samples: int = 3, max_iters: int | None = None, *,
         preset_name: str | None = None, data: str | None = None, parallel: str = "none", cache_dir=None,
-        num_workers: int | None = None, timeout_s: float = 300.0) -> list[dict]:
+        num_workers: int | None = None, timeout_s: float = 300.0, compile: bool = False,
+        kernels: bool = False) -> list[dict]:
     """The whole pipeline (see the module docstring); returns the training history of this run."""
     out = Path(out)
     if (config_path is None) == (preset_name is None):
@@ -70,6 +78,9 @@ def run(config_path, out, resume: bool = False, num_samples: int = 3, max_iters:
         model_fields, train_fields, data_fields = load_config(config_path, max_iters, data)
     if parallel not in STRATEGIES:
         raise ValueError(f"--parallel {parallel!r}; expected one of {STRATEGIES}")
+    if compile and parallel == "fsdp":
+        raise ValueError("--compile with --parallel fsdp: the course's FSDP gathers and frees parameters in module "
+                         "hooks, which torch.compile would trace through; use ddp, zero1 or zero2 with --compile")
     topology = read_topology()
     if train_fields.get("batch_size", TrainConfig.batch_size) % topology.world_size:
         raise ValueError(f"batch_size={train_fields.get('batch_size', TrainConfig.batch_size)} is not divisible by "
@@ -80,13 +91,15 @@ def run(config_path, out, resume: bool = False, num_samples: int = 3, max_iters:
     device = init_distributed(topology, TrainConfig.from_dict(train_fields).torch_device(), timeout_s)
     try:
         cfg = TrainConfig.from_dict({**train_fields, "checkpoint_path": str(checkpoint_path), "device": str(device)})
-        return _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples, cache_dir, num_workers)
+        return _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples, cache_dir, num_workers,
+                      compile, kernels)
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
 
 
-def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples, cache_dir, num_workers):
+def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples, cache_dir, num_workers,
+           compile, kernels):
     say = print if topology.is_main else (lambda *args, **kwargs: None)
     tokenizer = _prepared_data(out, data_fields, topology, cache_dir, num_workers)
     dtype = token_dtype(tokenizer.vocab_size)
@@ -98,6 +111,8 @@ def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples,
     if Path(cfg.checkpoint_path).exists():
         checkpoint = read_checkpoint(cfg.checkpoint_path)
         start = load_checkpoint(checkpoint, model)  # before wrapping: sharding starts from these weights
+    if compile:  # in place (keeps the parameter names), before the strategy wraps it
+        model.compile()
     strategy = make_strategy(parallel, model, cfg.optimizer_kwargs())
     if checkpoint is not None:
         if checkpoint["optimizer_class"] != "AdamW":
@@ -105,6 +120,8 @@ def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples,
                              "with AdamW")
         strategy.load_optimizer_state(checkpoint["optimizer"])
     ranks = f"; {topology.world_size} ranks, parallel {parallel}" if topology.world_size > 1 else ""
+    if kernels and not (TRITON_AVAILABLE and torch.device(cfg.device).type == "cuda"):
+        say("--kernels: no CUDA GPU with Triton here, so the kernels run their PyTorch references")
     say(f"{model.num_parameters():,} parameters; {len(train_ids):,} training tokens, {len(val_ids):,} "
         f"validation tokens; vocab_size {tokenizer.vocab_size}{ranks}")
     if start >= cfg.max_iters:
@@ -122,7 +139,8 @@ def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples,
         log = MetricsLog(out, cfg.batch_size * context_length, torch.device(cfg.device)) if topology.is_main else None
         try:
             history = train(model, train_ids, val_ids, cfg, start_iter=start, strategy=strategy, on_log=log,
-                            rng_state=None if checkpoint is None else checkpoint["rng"])
+                            rng_state=None if checkpoint is None else checkpoint["rng"],
+                            loss_fn=cross_entropy_triton if kernels else cross_entropy)
         finally:
             if log is not None:
                 log.close()
@@ -203,6 +221,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sample", type=int, default=3, metavar="N", help="samples to print at the end (default 3)")
     parser.add_argument("--max-iters", type=int, metavar="N", help="override train.max_iters")
     parser.add_argument("--workers", type=int, metavar="N", help="processes for BPE and tokenization (default: all cores)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model (minutes of compiling first)")
+    parser.add_argument("--kernels", action="store_true",
+                        help="the course's fused cross-entropy kernel (Triton on CUDA; its PyTorch reference elsewhere)")
     parser.add_argument("--timeout", type=float, default=300.0, metavar="S",
                         help="seconds a rank waits for the others in a collective before failing (default 300)")
     args = parser.parse_args(argv)
@@ -214,7 +235,8 @@ def main(argv=None) -> int:
         parser.error(f"--timeout {args.timeout}: expected a number of seconds > 0")
     try:
         run(args.config, args.out, args.resume, args.sample, args.max_iters, preset_name=args.preset, data=args.data,
-            parallel=args.parallel, cache_dir=args.cache_dir, num_workers=args.workers, timeout_s=args.timeout)
+            parallel=args.parallel, cache_dir=args.cache_dir, num_workers=args.workers, timeout_s=args.timeout,
+            compile=args.compile, kernels=args.kernels)
     except (ValueError, TypeError, FileNotFoundError) as e:  # bad config or directory: a message, not a trace
         print(f"python -m lmcourse.train: error: {e}", file=sys.stderr)
         return 2

@@ -87,7 +87,7 @@ def encode_file(tokenizer: Tokenizer, text_path, out_path, *, start: int = 0, en
     plan = {"source": str(text_path.resolve()), "size": size, "mtime_ns": text_path.stat().st_mtime_ns,
             "start": start, "end": end, "piece_bytes": piece_bytes, "dtype": dtype.name,
             "tokenizer": _fingerprint(tokenizer)}
-    bounds = _plan(parts_dir, plan, text_path, tokenizer.special_tokens)
+    bounds = _plan(parts_dir, plan, text_path, tokenizer.special_tokens, num_workers)
     pieces = [(a, b, parts_dir / f"{i:06d}.bin") for i, (a, b) in enumerate(zip(bounds, bounds[1:]))]
     todo = [(a, b, part) for a, b, part in pieces if not part.exists()]
     with progress(total=end - start, initial=end - start - sum(b - a for a, b, _ in todo), unit="B",
@@ -108,8 +108,9 @@ def encode_file(tokenizer: Tokenizer, text_path, out_path, *, start: int = 0, en
     return count
 
 
-def _plan(parts_dir: Path, plan: dict, text_path: Path, special_tokens) -> list[int]:
-    """The byte boundaries of the pieces: those of an unfinished run with the same plan, else new ones."""
+def _plan(parts_dir: Path, plan: dict, text_path: Path, special_tokens, num_workers: int) -> list[int]:
+    """The byte boundaries of the pieces: those of an unfinished run with the same plan (whatever its
+    number of workers), else new ones, at least one piece per worker."""
     plan_path = parts_dir / "plan.json"
     if plan_path.exists():
         saved = json.loads(plan_path.read_text(encoding="utf-8"))
@@ -118,7 +119,7 @@ def _plan(parts_dir: Path, plan: dict, text_path: Path, special_tokens) -> list[
         shutil.rmtree(parts_dir)  # another source, range or tokenizer: its parts are of no use
     parts_dir.mkdir(parents=True, exist_ok=True)
     start, end = plan["start"], plan["end"]
-    wanted = max(1, -(-(end - start) // plan["piece_bytes"]))
+    wanted = max(num_workers, -(-(end - start) // plan["piece_bytes"]))
     # Boundaries over the whole file, kept where they fall inside the range: cuts at safe places only.
     size = plan["size"]
     inner = file_chunk_boundaries(text_path, max(1, wanted * size // max(end - start, 1)), special_tokens)

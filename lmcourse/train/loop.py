@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 import lmcourse
-from lmcourse.accounting import mfu, training_flops_per_token
+from lmcourse.accounting import GPUS, mfu, training_flops_per_token
 from lmcourse.config import dataclass_from_dict
 from lmcourse.nn import cross_entropy
 from lmcourse.timing import measure_matmul_flops
@@ -41,7 +41,7 @@ from lmcourse.train.distributed import SingleProcess
 from lmcourse.train.optim import AdamW
 from lmcourse.train.schedule import cosine_lr
 
-__all__ = ["TrainConfig", "train", "estimate_loss", "measure_peak_flops"]
+__all__ = ["TrainConfig", "train", "estimate_loss", "measure_peak_flops", "datasheet_peak_flops", "gpu_named"]
 
 PRECISIONS = ("fp32", "bf16-mixed")
 
@@ -142,6 +142,24 @@ def _autocast(precision: str, device: torch.device):
 
 
 _PEAK_FLOPS: dict[tuple[str, torch.dtype], float] = {}
+_DATASHEET_DTYPES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
+def datasheet_peak_flops(device, dtype: torch.dtype = torch.float32) -> float | None:
+    """The datasheet peak of `device` for `dtype` when it is a GPU `lmcourse.accounting.GPUS` knows,
+    else None (measure it instead). Matched by name (`gpu_named`): an H100 PCIe card is credited with
+    the SXM figure, so its MFU reads low."""
+    device = torch.device(device)
+    if device.type != "cuda" or dtype not in _DATASHEET_DTYPES:
+        return None
+    gpu = gpu_named(torch.cuda.get_device_name(device))
+    return None if gpu is None else gpu.peak(_DATASHEET_DTYPES[dtype])
+
+
+def gpu_named(device_name: str):
+    """The `lmcourse.accounting.GPUS` entry for a CUDA device name ("NVIDIA H100 80GB HBM3" -> H100-80GB), or None."""
+    name = device_name.upper()
+    return next((gpu for gpu in GPUS.values() if gpu.name.split("-")[0] in name), None)
 
 
 def measure_peak_flops(device, dtype: torch.dtype = torch.float32) -> float:
@@ -185,7 +203,7 @@ def estimate_loss(model: torch.nn.Module, tokens, batch_size: int, context_lengt
 
 def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
           optimizer: torch.optim.Optimizer | None = None, start_iter: int = 0, rng_state: dict | None = None,
-          on_log=None, *, strategy: SingleProcess | None = None) -> list[dict]:
+          on_log=None, *, strategy: SingleProcess | None = None, loss_fn=cross_entropy) -> list[dict]:
     """Train `model` on random windows of `train_tokens` for steps start_iter .. cfg.max_iters - 1.
 
     The model is moved to `cfg.torch_device()`. `optimizer` defaults to `cfg.build_optimizer(...)`
@@ -198,6 +216,8 @@ def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
     `strategy`: how the ranks share the work (`lmcourse.train.distributed`), built around `model`,
     already on its device, with its own optimizer (so `optimizer` must be None). Every rank calls
     `train`; each gets the same rows back, and `on_log` and checkpoints happen on rank 0 only.
+    `loss_fn(logits, targets)`: the training loss (a fused kernel's, `lmcourse.kernels.cross_entropy_triton`,
+    gives the same numbers as the default `lmcourse.nn.cross_entropy`); evaluation uses the default.
 
     Returns the rows: dicts with iter (steps done), loss (that step's cross-entropy, without any aux
     loss), lr, grad_norm (before clipping), tokens_per_s, mfu (None if the model has no config) and,
@@ -237,8 +257,9 @@ def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
     flops_per_token = peak = None
     if hasattr(config, "num_layers"):
         flops_per_token = training_flops_per_token(config, context_length)
-        peak = strategy.world_size * (cfg.peak_flops or measure_peak_flops(
-            device, torch.bfloat16 if cfg.precision == "bf16-mixed" else torch.float32))
+        dtype = torch.bfloat16 if cfg.precision == "bf16-mixed" else torch.float32
+        peak = strategy.world_size * (cfg.peak_flops or datasheet_peak_flops(device, dtype)
+                                      or measure_peak_flops(device, dtype))
 
     history: list[dict] = []
     tokens_per_step = cfg.batch_size * context_length
@@ -256,7 +277,7 @@ def train(model: torch.nn.Module, train_tokens, val_tokens, cfg: TrainConfig,
         # Every rank draws the whole batch's starts (the same generator everywhere) and reads its rows.
         x, y = get_batch(train_tokens, cfg.batch_size, context_length, device, rng, shard=shard)
         with _autocast(cfg.precision, device):
-            loss = cross_entropy(module(x), y)
+            loss = loss_fn(module(x), y)
             total = loss + cfg.aux_loss_coef * model.aux_loss() if use_aux else loss
         optimizer.zero_grad(set_to_none=True)
         total.backward()
