@@ -48,3 +48,13 @@ def test_no_datasheet_peak_on_a_cpu():
 def test_compile_with_our_fsdp_is_refused_with_the_reason(tmp_path, capsys):
     assert _main(tmp_path, "--out", str(tmp_path / "run"), "--compile", "--parallel", "fsdp") == 2
     assert "--compile with --parallel fsdp" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_the_gpu_check_script_parses_and_refuses_unknown_options():
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / ".ci" / "gpu"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    done = subprocess.run(["bash", str(script), "--fast"], capture_output=True, text=True)
+    assert done.returncode == 2 and "usage: bash .ci/gpu [--dry-run]" in done.stderr

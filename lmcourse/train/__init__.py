@@ -5,10 +5,16 @@
 - `data`: `get_batch`, token files (`save_tokens`, `load_tokens`, `tokenize_file`, `token_dtype`)
 - `checkpoint`: `save_checkpoint`, `load_checkpoint`, `read_checkpoint`, RNG states
 - `loop`: `TrainConfig`, `train`, `estimate_loss`, `measure_peak_flops`
+- `distributed`: ranks from torchrun's environment, the process group, `SingleProcess` (the strategy
+  interface `lmcourse.parallel.strategies` implements for DDP, ZeRO and FSDP)
+- `encode`: `encode_file`, parallel resumable tokenization of a large file into a token file
+- `prepare`, `log`, `presets`: the CLI's data steps, metrics files and plots, ready-made configs
 - `python -m lmcourse.train --config cfg.json --out DIR`: corpus -> BPE -> tokens -> model -> samples
-  (`tiny.json` next to this file is a config that trains in seconds on a CPU)
+  (`tiny.json` next to this file is a config that trains in seconds on a CPU; see `__main__` for
+  real corpora, torchrun and the GPU options)
 
-Leaves out: distributed training (`lmcourse.parallel`), alignment objectives (`lmcourse.align`).
+Leaves out: the data-parallel implementations themselves (`lmcourse.parallel`), alignment objectives
+(`lmcourse.align`).
 """
 
 from lmcourse.train.checkpoint import (load_checkpoint, read_checkpoint, restore_rng_state, rng_state,
