@@ -184,7 +184,36 @@ def test_a_killed_rank_stops_the_job_with_an_error_instead_of_a_hang(prepared, t
             os.killpg(job.pid, signal.SIGKILL)
             job.wait()
     assert job.returncode != 0
-    assert "SIGKILL" in stderr or "lost contact with the other ranks" in stderr, stderr[-3000:]
+    assert "rank      : 1 (local_rank: 1)" in stderr and "Signal 9 (SIGKILL)" in stderr, stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_without_torchrun_the_survivor_of_a_killed_rank_says_so_and_exits(prepared, tmp_path):
+    """Ranks started by hand (as a scheduler might), no torchrun agent to stop the others: rank 0's
+    next collective fails, and it exits with one line naming what happened instead of waiting."""
+    import socket
+
+    out = _run_dir(prepared, tmp_path, "by_hand")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ranks = [subprocess.Popen([sys.executable, "-m", "lmcourse.train", "--config", str(prepared / "cfg.json"),
+                               "--out", str(out), "--parallel", "zero2", "--max-iters", "1000000", "--timeout", "30"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**_env(), "RANK": str(r), "LOCAL_RANK": str(r), "WORLD_SIZE": "2",
+                                   "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}) for r in range(2)]
+    try:
+        while "iter " not in (line := ranks[0].stdout.readline()):
+            assert line, "rank 0 ended before training: " + ranks[0].stderr.read()[-3000:]
+        ranks[1].kill()
+        _, stderr = ranks[0].communicate(timeout=90)
+    finally:
+        for rank in ranks:
+            if rank.poll() is None:
+                rank.kill()
+                rank.wait()
+    assert ranks[0].returncode == 3, stderr[-3000:]
+    assert "error: rank 0 lost contact with the other ranks" in stderr and "Traceback" not in stderr
 
 
 def test_world_size_must_divide_the_batch(prepared, tmp_path, monkeypatch, capsys):

@@ -240,12 +240,20 @@ def main(argv=None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as e:  # bad config or directory: a message, not a trace
         print(f"python -m lmcourse.train: error: {e}", file=sys.stderr)
         return 2
-    except dist.DistBackendError as e:  # another rank died or stopped answering
-        rank = read_topology().rank
-        print(f"python -m lmcourse.train: error: rank {rank} lost contact with the other ranks (one of them "
-              f"died or hangs): {str(e).splitlines()[0]}", file=sys.stderr)
+    except RuntimeError as e:  # gloo and NCCL report a dead or silent peer as a RuntimeError
+        topology = read_topology()
+        if topology.world_size == 1 or not any(sign in str(e) for sign in _LOST_PEER):
+            raise  # a bug, not a lost peer: keep the traceback
+        print(f"python -m lmcourse.train: error: rank {topology.rank} lost contact with the other ranks (one of "
+              f"them died or hangs; see its log): {str(e).strip().splitlines()[0][:300]}", file=sys.stderr)
         return 3
     return 0
+
+
+# What a collective's error says when the peer is gone (gloo: reset or closed connection; NCCL or any
+# backend: the timeout of --timeout).
+_LOST_PEER = ("Connection reset", "Connection closed", "connection closed", "timed out", "Timed out", "Timeout",
+              "NCCL", "Broken pipe", "Socket Timeout")
 
 
 if __name__ == "__main__":
