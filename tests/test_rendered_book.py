@@ -335,11 +335,13 @@ def _python_panel(spec: dict):
     setting, so a widget built with any starting values gives the panel for the page's setting.
     The roofline's "this machine" is the machine the page was built on, whose numbers it carries."""
     from lmcourse.accounting import GPU
-    from lmcourse.widgets import memory_widget, roofline_widget, zero_widget
+    from lmcourse.widgets import bpe_merge_explorer, memory_widget, roofline_widget, zero_widget
     from lmcourse.widgets.roofline import MEASURED
 
     if spec["renderer"] == "roofline":
         return roofline_widget(machine=GPU(**spec["data"]["gpus"][MEASURED])).panel
+    if spec["renderer"] == "bpe_merges":  # its special tokens are no control: the page's data carries them
+        return bpe_merge_explorer(special_tokens=spec["data"]["special_tokens"]).panel
     return {"zero": zero_widget, "memory": memory_widget}[spec["renderer"]]().panel
 
 
@@ -379,6 +381,8 @@ def _new_value(control: dict, raw):
         value = float(raw)
         new = value * 2 if value * 2 <= control["max"] else value / 2
         return int(new) if control["integer"] else new
+    if control["kind"] == "text":
+        return f"{raw} {raw}" if raw else "typed text"
     return None  # a checkbox toggles
 
 

@@ -4,9 +4,9 @@ Widgets stay thin: the arithmetic lives in the component (e.g. `lmcourse.tokeniz
 the widget binds controls to it, so every number it shows is testable without a browser.
 """
 
-from lmcourse.widgets.bpe_merges import bpe_merge_explorer, describe_start, describe_step, show_token
+from lmcourse.widgets.bpe_merges import bpe_merge_explorer, bpe_panel_html, describe_start, describe_step, show_token
 
-__all__ = ["bpe_merge_explorer", "describe_start", "describe_step", "show_token"]
+__all__ = ["bpe_merge_explorer", "bpe_panel_html", "describe_start", "describe_step", "show_token"]
 
 from lmcourse.widgets.memory import memory_bar_html, memory_panel_html, memory_widget, training_time_html  # noqa: E402
 

@@ -1,8 +1,8 @@
 """Widgets whose controls run in the reader's browser, so they respond in the static book too.
 
 `_pages.paged_panels` precomputes every panel, which works for a few sliders over short lists. A
-widget over formulas with free numbers (a batch size, a GPU count, a matrix shape) has too many
-settings for that, so a live widget ships its panel's renderer as JavaScript
+widget over formulas with free numbers (a batch size, a GPU count, a matrix shape) or over free
+text (the text BPE trains on) has too many settings for that, so a live widget ships its panel's renderer as JavaScript
 (`lmcourse/widgets/js/<renderer>.js`) together with the numbers it needs from the package (model
 presets, GPU datasheets, ...), and draws the panel in the browser whenever a control moves. The
 same HTML output works in the static book, JupyterLab and Colab, with no kernel round trip.
@@ -30,17 +30,20 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Callable, Sequence
 
-__all__ = ["Control", "LiveWidget", "checkbox", "number", "select", "slider"]
+from lmcourse import checks
 
-_KINDS = ("select", "slider", "number", "checkbox")
+__all__ = ["Control", "LiveWidget", "checkbox", "number", "select", "slider", "text"]
+
+_KINDS = ("select", "slider", "number", "checkbox", "text")
 _ids = itertools.count()
 
 
 @dataclass(frozen=True)
 class Control:
     """One control: `kind` is select (a drop-down), slider (a discrete slider with a readout),
-    number (a free number between `min` and `max`, an integer unless `integer` is False) or
-    checkbox. select and slider offer `values`, shown as `labels`."""
+    number (a free number between `min` and `max`, an integer unless `integer` is False), checkbox
+    or text (a box of free text, its value the string). select and slider offer `values`, shown as
+    `labels`."""
 
     name: str
     label: str
@@ -60,6 +63,13 @@ class Control:
                 raise ValueError(f"{self.name}={self.value!r}; expected one of {list(self.labels)}")
         elif self.kind == "number" and not self.min <= self.value <= self.max:
             raise ValueError(f"{self.name}={self.value!r}; expected a number from {self.min} to {self.max}")
+        elif self.kind == "text":
+            checks.text(self.name, self.value)
+            # A browser's text box turns "\r\n" and "\r" into "\n" and "\0" into U+FFFD, so it could
+            # not hold this value: the page would start from another text than the Python panel.
+            if "\r" in self.value or "\0" in self.value:
+                raise ValueError(f"{self.name}: the text holds a \\r or \\0; expected text without them, "
+                                 "which a text box cannot hold")
 
     def spec(self) -> dict:
         return {"name": self.name, "label": self.label, "kind": self.kind, "values": list(self.values),
@@ -71,6 +81,12 @@ class Control:
             checked = " checked" if self.value else ""
             return (f"<label class='lmcourse-live-control'><input type='checkbox' data-control='{name}'"
                     f"{checked}> {label}</label>")
+        if self.kind == "text":
+            # The newline after the start tag is dropped by the HTML parser, so a text that starts
+            # with a newline keeps it.
+            field = (f"<textarea data-control='{name}' rows='3' spellcheck='false'>\n"
+                     f"{html.escape(self.value)}</textarea>")
+            return f"<label class='lmcourse-live-control lmcourse-live-text'><span>{label}</span>{field}</label>"
         if self.kind == "number":
             step = "1" if self.integer else "any"
             field = (f"<input type='number' data-control='{name}' min='{self.min}' max='{self.max}' "
@@ -112,13 +128,20 @@ def checkbox(name: str, label: str, value: bool) -> Control:
     return Control(name, label, "checkbox", bool(value))
 
 
+def text(name: str, label: str, value: str) -> Control:
+    return Control(name, label, "text", value)
+
+
 _STYLE = """<style>
 .lmcourse-live .lmcourse-live-row { display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; margin: 0.3em 0; }
 .lmcourse-live .lmcourse-live-control { display: inline-flex; align-items: center; gap: 0.4em; flex-wrap: wrap; }
 .lmcourse-live .lmcourse-live-control > span { white-space: nowrap; }
 .lmcourse-live input[type=range] { width: 12em; max-width: 60vw; }
 .lmcourse-live input[type=number] { width: 7em; }
-.lmcourse-live select, .lmcourse-live input { font: inherit; color: inherit; background: transparent; }
+.lmcourse-live select, .lmcourse-live input,
+.lmcourse-live textarea { font: inherit; color: inherit; background: transparent; }
+.lmcourse-live .lmcourse-live-text { display: flex; flex: 1 1 100%; align-items: flex-start; }
+.lmcourse-live textarea { flex: 1 1 16em; min-width: 0; font-family: monospace; }
 .lmcourse-live select option { color: #222; background: #fff; }
 .lmcourse-live output { min-width: 4em; font-variant-numeric: tabular-nums; }
 .lmcourse-live .lmcourse-live-panel { margin-top: 0.5em; overflow-x: auto; }

@@ -123,6 +123,8 @@
                           + `${control.min} to ${control.max}`);
         }
         values[control.name] = value;
+      } else if (control.kind === "text") {
+        values[control.name] = input.value;
       } else {  // select and slider hold an index into the control's values
         values[control.name] = control.values[Number(input.value)];
       }
