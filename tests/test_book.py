@@ -96,3 +96,29 @@ def test_package_ref_is_checked(tmp_path):
     (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/a/b\n  package_ref: v0.2.0\n")
     assert book.package_ref(tmp_path) == "v0.2.0"
     assert book.install_source(tmp_path).endswith('"lmcourse @ git+https://github.com/a/b@v0.2.0"')
+
+
+def test_checks_fold_where_they_stand():
+    """lmcourse_checks folds every run of checks (with the comment introducing it) and keeps the
+    code around it in view; a cell that is all checks folds whole; code that merely contains an
+    assert (a function body) stays as it is."""
+    from lmcourse_checks import split_checks
+
+    cell = "%config InlineBackend.figure_formats = ['retina']\nx = f(1,\n      2)\n# the paper's figure\n" \
+           "assert x == 3\n\nfor y in (1, 2):\n    if y:\n        assert y > 0\nprint(x)\nassert x\n"
+    assert split_checks(cell) == [
+        ("%config InlineBackend.figure_formats = ['retina']\nx = f(1,\n      2)", 0),
+        ("# the paper's figure\nassert x == 3\n\nfor y in (1, 2):\n    if y:\n        assert y > 0", 2),
+        ("print(x)", 0), ("assert x", 1)]
+    assert split_checks("assert a\nassert b, 'why'") == [("assert a\nassert b, 'why'", 2)]
+    for unchanged in ("def f():\n    assert x\n    return x", "for y in z:\n    print(y)", "x = (",
+                      "exercises.check('name', my_x)"):
+        assert split_checks(unchanged) == [(unchanged, 0)]
+    # what a reader scrolls past in the book: top-level asserts left in view
+    left = total = 0
+    for chapter in book.chapters():
+        for source in re.findall(r"```\{code-cell\}[^\n]*\n(?::[^\n]*\n)*(.*?)```", chapter.read_text(), re.S):
+            total += sum(line.startswith("assert") for line in source.splitlines())
+            left += sum(line.startswith("assert") for text, count in split_checks(source) if not count
+                        for line in text.splitlines())
+    assert total > 300 and left == 0, f"{left} of {total} top-level assert lines left in view"

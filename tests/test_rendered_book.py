@@ -232,7 +232,10 @@ _OVERFLOW_JS = """() => {
   const clipped = [...article.querySelectorAll('pre')].filter(p => !inWidget(p) && p.scrollWidth > p.clientWidth + 1)
     .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80));
   const wide = [...article.querySelectorAll('mjx-container[display="true"]')].filter(m => m.scrollWidth > m.clientWidth + 1);
-  return {clipped, wide: wide.length, unscrollable: wide.filter(m => !['auto', 'scroll'].includes(getComputedStyle(m).overflowX)).length};
+  const asserts = [...article.querySelectorAll('.cell_input pre')].filter(p => !p.closest('details:not([open])'))
+    .flatMap(p => p.textContent.split('\\n')).filter(line => line.startsWith('assert')).length;
+  return {clipped, wide: wide.length, asserts,
+          unscrollable: wide.filter(m => !['auto', 'scroll'].includes(getComputedStyle(m).overflowX)).length};
 }"""
 WIDE_EQUATIONS_PER_PAGE = 2  # the rare display equation wider than the column scrolls; more would be a habit
 
@@ -252,6 +255,8 @@ def test_code_math_and_figures_fit_the_column(chapter, server, browser_context):
         assert not found["clipped"], f"{chapter}: code cut off at the column's edge, e.g. {found['clipped'][:3]}"
         assert found["unscrollable"] == 0, f"{chapter}: {found['unscrollable']} wide equation(s) cannot scroll"
         assert found["wide"] <= WIDE_EQUATIONS_PER_PAGE, f"{chapter}: {found['wide']} equations wider than the column"
+        # the checks CI runs are folded under the code they check (book/_ext/lmcourse_checks.py)
+        assert found["asserts"] == 0, f"{chapter}: {found['asserts']} assert lines in view, not folded"
         blurry = page.evaluate("""() => [...document.querySelectorAll('.cell_output img')]
             .filter(i => i.src.endsWith('.png') && i.getBoundingClientRect().width > 0)
             .filter(i => i.naturalWidth < 1.5 * i.getBoundingClientRect().width)

@@ -41,7 +41,7 @@ def zero_html(num_params: float, num_gpus: int, stage: int, optimizer_bytes: flo
         outline = "2px solid currentColor" if s == stage else "1px solid #bbb"  # currentColor: visible in dark mode too
         lines.append(f"<tr style='font-weight:{weight}'><td style='white-space:nowrap;padding-right:1em'>"
                      f"{html.escape(ZERO_STAGES[s])}</td><td style='width:60%'><div style='display:flex;height:1.2em;"
-                     f"border:{outline}'>{bar}</div></td><td style='text-align:right;padding-left:1em'>"
+                     f"border:{outline}'>{bar}</div></td><td style='text-align:right;padding-left:1em;white-space:nowrap'>"
                      f"{format_bytes(memory.total)}</td></tr>")
     legend = " ".join(f"<span style='margin-right:1em'><span style='display:inline-block;width:0.8em;height:0.8em;"
                       f"background:{color}'></span> {name.replace('_', ' ')}</span>" for name, color in _COLORS.items())

@@ -22,7 +22,7 @@ window.lmcourseLive.renderers.zero = function (s, data, fmt) {
     const outline = st === stage ? "2px solid currentColor" : "1px solid #bbb";
     return `<tr style='font-weight:${weight}'><td style='white-space:nowrap;padding-right:1em'>`
       + `${stages[st]}</td><td style='width:60%'><div style='display:flex;height:1.2em;`
-      + `border:${outline}'>${bar}</div></td><td style='text-align:right;padding-left:1em'>`
+      + `border:${outline}'>${bar}</div></td><td style='text-align:right;padding-left:1em;white-space:nowrap'>`
       + `${fmt.bytes(m.total)}</td></tr>`;
   });
   const legend = Object.entries(colors).map(([name, color]) =>
