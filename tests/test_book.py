@@ -122,3 +122,26 @@ def test_checks_fold_where_they_stand():
             left += sum(line.startswith("assert") for text, count in split_checks(source) if not count
                         for line in text.splitlines())
     assert total > 300 and left == 0, f"{left} of {total} top-level assert lines left in view"
+
+
+def _code_and_prose(chapter: Path) -> tuple[str, str]:
+    text = chapter.read_text()
+    code = "\n".join(re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S))
+    return code, re.sub(r"```\{code-cell\}.*?```", "", text, flags=re.S)
+
+
+def test_figures_and_tables_the_prose_names_exist():
+    """Every "Figure N.M" / "Table N.M" the prose names is shown by chapter N's captions (numbered in
+    cell order by lmcourse.figures.Captions), and a chapter numbers its own figures with its number."""
+    counts, prose = {}, {}
+    for chapter in book.chapters():
+        number = int(chapter.name[:2])
+        code, prose[chapter.name] = _code_and_prose(chapter)
+        counts[number] = {"Figure": code.count("captions.figure("), "Table": code.count("captions.table(")}
+        made = re.findall(r"Captions\((\d+)\)", code)
+        if any(counts[number].values()):
+            assert made == [str(number)], f"{chapter.name}: expected one Captions({number}), found {made}"
+    for name, text in prose.items():
+        for kind, n, m in re.findall(r"\b(Figure|Table) (\d+)\.(\d+)\b", text):
+            assert int(n) in counts and 1 <= int(m) <= counts[int(n)][kind], \
+                f"{name} names {kind} {n}.{m}, but chapter {n} shows {counts.get(int(n), {}).get(kind, 0)} {kind.lower()}s"

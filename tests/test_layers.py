@@ -17,7 +17,7 @@ PACKAGE = ROOT / "lmcourse"
 # lowest first; a part may import only parts on lower floors (and itself)
 FLOORS = [
     ["files", "source", "checks"],
-    ["lmcourse", "config"],                    # the root facade (device, progress, show) and the model config
+    ["lmcourse", "config", "figures"],         # the root facade (device, progress, show), the model config, captions
     ["accounting", "tokenizer", "nn", "corpus"],
     ["data", "inference", "timing"],
     ["train", "eval", "kernels"],
