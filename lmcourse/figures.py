@@ -51,6 +51,7 @@ class Table:
         if unknown:
             raise ValueError(f"Table: formats for unknown column(s) {unknown}; the columns are {columns}")
         self.columns, self.rows, self.caption, self.formats = columns, cells, caption, formats
+        self._shown = False  # set by Captions.table, which has shown it already
 
     def _text(self, column: str, value) -> str:
         fmt = self.formats.get(column)
@@ -77,6 +78,13 @@ class Table:
         return (f"<div class='lmcourse-table' style='overflow-x:auto'><table class='table'>{caption}"
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
+    def _ipython_display_(self) -> None:
+        if self._shown:  # a cell that ends in captions.table(...) shows the table once, not twice
+            return
+        from IPython.display import display
+
+        display(_View(self))
+
     def __repr__(self) -> str:
         texts = [[self._text(c, v) for c, v in zip(self.columns, row)] for row in self.rows]
         widths = [max([len(c)] + [len(t[j]) for t in texts]) for j, c in enumerate(self.columns)]
@@ -86,8 +94,28 @@ class Table:
         return "\n".join(title + [line(self.columns)] + [line(t) for t in texts])
 
 
+class _View:
+    """What shows a Table: its HTML and text forms."""
+
+    def __init__(self, table: Table):
+        self.table = table
+
+    def _repr_html_(self) -> str:
+        return self.table._repr_html_()
+
+    def __repr__(self) -> str:
+        return repr(self.table)
+
+
 def _strip_tags(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text)
+
+
+class _Label(str):
+    """The label ("Figure 9.2") that Captions.figure returns; a cell that ends in the call does not show it."""
+
+    def _ipython_display_(self) -> None:
+        pass
 
 
 class _Caption:
@@ -118,7 +146,7 @@ class Captions:
     def figure(self, caption: str, fig=None) -> str:
         """Show `fig` (matplotlib's current figure by default, laid out tight) and, under it,
         "Figure N.M: caption"; returns the label. The figure is closed, so the cell does not show it
-        a second time."""
+        a second time, and a cell that ends in the call does not show the label."""
         _caption(caption)
         import matplotlib.pyplot as plt
         from IPython.display import display
@@ -133,11 +161,12 @@ class Captions:
         display(fig)
         plt.close(fig)
         display(_Caption(label, caption))
-        return label
+        return _Label(label)
 
     def table(self, rows: Sequence, caption: str, columns: Sequence[str] | None = None, *,
               formats: Mapping[str, str | Callable] | None = None) -> Table:
-        """Show `rows` as "Table N.M: caption" (see `Table` for rows, columns and formats) and return it."""
+        """Show `rows` as "Table N.M: caption" (see `Table` for rows, columns and formats) and return it
+        (a cell that ends in the call shows it once)."""
         _caption(caption)
         from IPython.display import display
 
@@ -145,4 +174,5 @@ class Captions:
         label = f"Table {self.chapter}.{self.tables}"
         table = Table(rows, columns, caption=f"<b>{label}</b>: {html.escape(caption)}", formats=formats)
         display(table)
+        table._shown = True
         return table

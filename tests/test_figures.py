@@ -61,3 +61,17 @@ def test_captions_number_figures_and_tables_in_order(capsys):
         captions.table([{"N": 1}], None)
     with pytest.raises(ValueError, match="chapter"):
         Captions(0)
+
+
+def test_a_cell_that_ends_in_the_call_shows_the_figure_and_table_once(capsys):
+    from IPython.core.formatters import DisplayFormatter
+
+    captions, formatter = Captions(3), DisplayFormatter()  # the formatter IPython runs on a cell's last value
+    plt.plot([1, 2], [3, 4])
+    label = captions.figure("loss against tokens")
+    table = captions.table([{"N": 1}], "runs")
+    assert label == "Figure 3.1" and table.rows == [[1]]
+    assert formatter.format(label) == ({}, {}) and formatter.format(table) == ({}, {})  # shown above already
+    capsys.readouterr()
+    formatter.format(Table([{"N": 2}]))  # a table no caption showed still shows itself
+    assert "N\n2" in capsys.readouterr().out
