@@ -338,15 +338,28 @@ def test_widgets_are_usable_on_a_phone(chapter, server, browser_context):
 def _python_panel(spec: dict):
     """A live widget's Python view for the page's `spec`: `.panel(**settings)` overrides every
     setting, so a widget built with any starting values gives the panel for the page's setting.
-    The roofline's "this machine" is the machine the page was built on, whose numbers it carries."""
+    The roofline's "this machine" is the machine the page was built on, whose numbers it carries.
+    The LSH and speculative widgets are built over the page's grid and options; the LSH panel
+    measures its MinHash points anew (they are seeded), so they must be the page's."""
     from lmcourse.accounting import GPU
-    from lmcourse.widgets import bpe_merge_explorer, memory_widget, roofline_widget, zero_widget
+    from lmcourse.widgets import (bpe_merge_explorer, lsh_scurve_widget, memory_widget, roofline_widget,
+                                  speculative_widget, zero_widget)
     from lmcourse.widgets.roofline import MEASURED
 
+    data = spec["data"]
+    grid = {c["name"]: c["values"] for c in spec["controls"]}
     if spec["renderer"] == "roofline":
-        return roofline_widget(machine=GPU(**spec["data"]["gpus"][MEASURED])).panel
+        return roofline_widget(machine=GPU(**data["gpus"][MEASURED])).panel
     if spec["renderer"] == "bpe_merges":  # its special tokens are no control: the page's data carries them
-        return bpe_merge_explorer(special_tokens=spec["data"]["special_tokens"]).panel
+        return bpe_merge_explorer(special_tokens=data["special_tokens"]).panel
+    if spec["renderer"] == "lsh":
+        return lsh_scurve_widget(grid["num_bands"][0], grid["rows"][0], band_choices=grid["num_bands"],
+                                 row_choices=grid["rows"], jaccard_threshold=data["jaccard_threshold"],
+                                 empirical=data["empirical"] is not None, num_pairs=data["num_pairs"]).panel
+    if spec["renderer"] == "speculative":
+        measured = {int(gamma): [tuple(point) for point in points] for gamma, points in data["measured"].items()}
+        return speculative_widget(grid["gamma"][0], grid["cost_ratio"][0], measured, gamma_choices=grid["gamma"],
+                                  cost_choices=grid["cost_ratio"]).panel
     return {"zero": zero_widget, "memory": memory_widget}[spec["renderer"]]().panel
 
 
@@ -414,10 +427,39 @@ def test_every_live_widget_control_redraws_the_package_figure(chapter, server, b
                 settings = _settings(spec, after["raw"])
                 assert settings != _settings(spec, before["raw"]), f"{chapter}: {control['name']} did not move"
                 expected = view(**settings)
-                assert after["panel"] == browser.same_markup(page, expected), \
-                    f"{chapter}: {spec['renderer']} widget after moving {control['name']}: panel is not the package's for {settings}"
+                browser.assert_same_panel(  # a chart's coordinates within a unit of their last digit
+                    after["panel"], browser.same_markup(page, expected),
+                    f"{chapter}: {spec['renderer']} widget after moving {control['name']}: panel is not the package's "
+                    f"for {settings}")
                 if expected != old:
                     assert after["panel"] != before["panel"], f"{chapter}: {control['name']} did not redraw"
         assert not errors, f"{chapter}: script errors {errors}"
+    finally:
+        page.close()
+
+
+KEY_TERMS = ["RoPE", "GQA", "ZeRO", "MFU", "KV cache", "MinHash", "DPO", "GRPO", "FlashAttention", "Chinchilla"]
+
+
+def test_search_leads_to_the_glossary_and_the_glossary_to_the_sections(server, browser_context):
+    """Searching a key term lists its glossary entry first; every "Taught in" link of the glossary
+    lands on a section that exists in its chapter."""
+    page = browser_context.new_page()
+    try:
+        for term in KEY_TERMS:
+            page.goto(f"{server}/search.html?q={term}", wait_until="networkidle")
+            page.wait_for_function("document.querySelectorAll('#search-results li a').length > 0", timeout=20_000)
+            first = page.eval_on_selector("#search-results li a", "a => a.getAttribute('href')")
+            assert first.startswith("book/glossary.html#term-"), f"search for {term!r} starts with {first}"
+        page.goto(f"{server}/book/glossary.html", wait_until="networkidle")
+        links = page.eval_on_selector_all("dl.glossary dd a.reference", "as => as.map(a => a.href)")
+        assert len(links) >= 50, f"only {len(links)} glossary links"
+        ids = {}
+        for link in links:
+            url, anchor = link.split("#")
+            if url not in ids:
+                page.goto(url, wait_until="domcontentloaded")
+                ids[url] = set(page.eval_on_selector_all("section[id]", "ss => ss.map(s => s.id)"))
+            assert anchor in ids[url], f"glossary link {link}: no section #{anchor}"
     finally:
         page.close()

@@ -11,7 +11,8 @@ As a Sphinx extension (`sphinx.local_extensions` in `_config.yml`) it
 - serves the widget JavaScript (RequireJS + @jupyter-widgets/html-manager) and MathJax 3 from the
   book's own `_static/` when `.ci/book.py js` has installed them with npm into `_build/js/`,
   and falls back to myst-nb's and Sphinx's CDN defaults when they are absent.
-- folds each cell's trailing checks into a collapsed toggle (`lmcourse_checks`);
+- folds each cell's checks into a collapsed toggle (`lmcourse_checks`) and renders the glossary with
+  links to the sections that teach its terms (`lmcourse_glossary`);
 - makes the visible menu and contents buttons work (`static/lmcourse-nav.js`) and drops the
   second, search-only top bar (`static/lmcourse.css`).
 It leaves out everything else: building and executing are `.ci/book.py`'s job.
@@ -324,6 +325,7 @@ def _add_static_path(app, config_) -> None:
 
 def setup(app):
     app.setup_extension("lmcourse_checks")  # checks folded under the code they check
+    app.setup_extension("lmcourse_glossary")  # book/glossary.md's terms, linked to their sections
     app.connect("config-inited", _use_local_js, priority=400)
     app.connect("build-finished", _copy_local_js)
     app.connect("build-finished", _write_executed_notebooks)
