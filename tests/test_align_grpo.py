@@ -112,8 +112,19 @@ def test_grpo_clip_fraction():
     assert meta["clip_fraction"].item() == pytest.approx(0.25)
     with pytest.raises(ValueError, match="old_log_probs"):
         compute_grpo_clip_loss(torch.ones(1, 1), logp, torch.zeros(1, 3), 0.2)
-    with pytest.raises(ValueError, match="cliprange"):
-        compute_grpo_clip_loss(torch.ones(1, 1), logp, torch.zeros(1, 4), 1.5)
+    for bad in (0, -0.2, float("nan"), float("inf"), True, "0.2"):
+        with pytest.raises(ValueError, match="cliprange must be a positive number"):
+            compute_grpo_clip_loss(torch.ones(1, 1), logp, torch.zeros(1, 4), bad)
+
+
+def test_grpo_clip_range_of_one_or_more_keeps_only_the_upper_clip():
+    # ratios 1.5, 1.0, 0.5, 0.01: with eps = 1.5 the lower bound 1 - eps < 0 never binds, so a negative
+    # advantage keeps every ratio's gradient, and a positive one is clipped only above 1 + eps = 2.5.
+    logp = torch.log(torch.tensor([[1.5, 1.0, 0.5, 0.01]]))
+    loss, meta = compute_grpo_clip_loss(-torch.ones(1, 1), logp, torch.zeros(1, 4), 1.5)
+    assert not meta["clipped"].any() and torch.allclose(loss, torch.tensor([[1.5, 1.0, 0.5, 0.01]]))
+    _, meta = compute_grpo_clip_loss(torch.ones(1, 1), torch.log(torch.tensor([[3.0, 2.0]])), torch.zeros(1, 2), 1.0)
+    assert meta["clipped"].tolist() == [[True, False]]
 
 
 def test_compute_policy_gradient_loss_dispatch_and_errors():

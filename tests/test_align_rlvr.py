@@ -111,7 +111,7 @@ def test_on_policy_grpo_clip_matches_reinforce_with_baseline():
 
 
 @pytest.mark.parametrize("bad", [
-    dict(group_size=0), dict(group_size=1), dict(loss_type="ppo"), dict(cliprange=1.5), dict(lr=0.0),
+    dict(group_size=0), dict(group_size=1), dict(loss_type="ppo"), dict(cliprange=0.0), dict(cliprange=-1.0), dict(lr=0.0),
     dict(sft_steps=-1), dict(microbatches=3), dict(temperature=-1.0), dict(grpo_steps=1.5),
 ])
 def test_bad_config(bad):

@@ -111,14 +111,15 @@ def compute_grpo_clip_loss(advantages: torch.Tensor, policy_log_probs: torch.Ten
     """Per-token -min(ρA, clip(ρ, 1-ε, 1+ε)A) with ρ = exp(logp - old_logp); shape (batch, seq).
 
     metadata: "clipped" (bool mask where the clipped term is the smaller one, so the token gets
-    no gradient), "clip_fraction" (its mean) and "ratio".
+    no gradient), "clip_fraction" (its mean) and "ratio". Any positive ε is legal: from ε = 1 on,
+    1 - ε <= 0 < ρ, so only the upper clip is left (a policy may drop a token's probability freely).
     """
     a = _check_per_sequence("advantages", advantages, policy_log_probs).detach()
     if old_log_probs.shape != policy_log_probs.shape:
         raise ValueError(f"old_log_probs shape {tuple(old_log_probs.shape)} must equal policy_log_probs "
                          f"shape {tuple(policy_log_probs.shape)}")
-    if not (isinstance(cliprange, (int, float)) and 0 < cliprange < 1):
-        raise ValueError(f"cliprange must be a float in (0, 1), got {cliprange!r}")
+    if isinstance(cliprange, bool) or not isinstance(cliprange, (int, float)) or not 0 < cliprange < float("inf"):
+        raise ValueError(f"cliprange must be a positive number, got {cliprange!r}")
     # Work in log space: the ratio of two tiny probabilities is computed stably as exp(difference).
     ratio = torch.exp(policy_log_probs - old_log_probs.detach())
     unclipped = ratio * a

@@ -171,8 +171,8 @@ class RLVRConfig:
         for name in ("sft_lr", "lr", "temperature", "max_grad_norm"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"RLVRConfig: {name}={getattr(self, name)!r}; expected > 0")
-        if not 0 < self.cliprange < 1:
-            raise ValueError(f"RLVRConfig: cliprange={self.cliprange!r}; expected in (0, 1)")
+        if not 0 < self.cliprange < float("inf"):  # >= 1 is legal: only the upper clip is left
+            raise ValueError(f"RLVRConfig: cliprange={self.cliprange!r}; expected a positive number")
 
 
 def make_policy(config: RLVRConfig | None = None, d_model: int = 64, num_layers: int = 2, seed: int = 0):
