@@ -5,6 +5,7 @@ network but what a test routes."""
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -55,3 +56,40 @@ def same_markup(page, python_html: str) -> str:
     it shows that HTML."""
     return page.evaluate("h => { const t = document.createElement('template'); t.innerHTML = h; "
                          "return t.innerHTML; }", python_html)
+
+
+_ATTRIBUTE = re.compile(r"""=(['"])(.*?)\1""")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _coordinates(markup: str) -> tuple[str, list[float]]:
+    """markup with the numbers in its attribute values taken out, and those numbers."""
+    numbers = []
+
+    def take(match):
+        numbers.extend(float(n) for n in _NUMBER.findall(match.group(2)))
+        return f"={match.group(1)}{_NUMBER.sub('#', match.group(2))}{match.group(1)}"
+    return _ATTRIBUTE.sub(take, markup), numbers
+
+
+def assert_same_chart(js: str, python: str, what) -> None:
+    """The same markup, text and all, with coordinates at most one unit of their last printed digit
+    apart (0.1 px: the charts print coordinates with one decimal): a chart's coordinates go through
+    Math.log10 or Math.pow, which may differ from Python's (C's) in the last bit, and so, very
+    rarely, flip the last printed digit."""
+    (js_skeleton, js_numbers), (py_skeleton, py_numbers) = _coordinates(js), _coordinates(python)
+    assert js_skeleton == py_skeleton, f"{what}: markup differs"
+    far = [(a, b) for a, b in zip(js_numbers, py_numbers) if abs(a - b) > 0.1 + 1e-9]
+    assert not far, f"{what}: coordinates differ (JavaScript, Python): {far[:5]}"
+
+
+def assert_same_panel(js: str, python: str, what) -> None:
+    """A live widget's panel: its chart (up to the first </svg>) as in assert_same_chart, and the
+    rest (caption, table) exactly; a panel without a chart exactly."""
+    if "</svg>" not in python:
+        assert js == python, f"{what}: panel differs"
+        return
+    js_chart, _, js_rest = js.partition("</svg>")
+    py_chart, _, py_rest = python.partition("</svg>")
+    assert js_rest == py_rest, f"{what}: the text after the chart differs"
+    assert_same_chart(js_chart, py_chart, what)

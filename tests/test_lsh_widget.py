@@ -1,13 +1,21 @@
-"""The LSH S-curve widget shows what lmcourse.data.lsh computes, and its sliders pick the panel."""
+"""The LSH S-curve widget shows what lmcourse.data.lsh computes, and its sliders pick the panel, in
+Python and in the reader's browser (js/lsh.js, checked against the Python panel in Chromium)."""
 
+import os
 import re
 
 import numpy as np
 import pytest
 
+import browser
 from lmcourse.data.lsh import lsh_candidate_probability, lsh_threshold
 from lmcourse.widgets import lsh_scurve_widget, scurve_panel_html, scurve_points, scurve_svg
-from lmcourse.widgets.lsh import empirical_points
+from lmcourse.widgets.lsh import BAND_CHOICES, ROW_CHOICES, empirical_points
+
+REASON = browser.unavailable()
+if REASON and os.environ.get("LMCOURSE_REQUIRE_BROWSER") == "1":
+    pytest.fail(f"browser test required but unavailable: {REASON}", pytrace=False)
+needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
 def test_scurve_points_are_the_banding_formula():
@@ -64,36 +72,88 @@ def test_panel_caption_has_the_numbers():
     assert scurve_panel_html(16, 8).count("<circle") == 11
 
 
-def test_widget_sliders_change_the_shown_panel():
-    box = lsh_scurve_widget(4, 2, band_choices=(1, 4, 16), row_choices=(2, 8), empirical=False)
-    assert box.shown() == scurve_panel_html(4, 2, empirical=False)
-    box.sliders["bands"].value = 16
-    assert box.shown() == scurve_panel_html(16, 2, empirical=False)
-    box.sliders["rows"].value = 8
-    assert box.shown() == scurve_panel_html(16, 8, empirical=False)
-    box.sliders["bands"].value = 1
-    assert box.shown() == scurve_panel_html(1, 8, empirical=False)
-    assert box.shown() != scurve_panel_html(16, 8, empirical=False)
+def test_widget_panel_is_the_python_panel_for_its_settings():
+    widget = lsh_scurve_widget(4, 2, band_choices=(1, 4, 16), row_choices=(2, 8), empirical=False)
+    assert widget.settings == {"num_bands": 4, "rows": 2}
+    assert widget.panel() == widget.initial == scurve_panel_html(4, 2, empirical=False)
+    assert widget.panel(num_bands=16, rows=8) == scurve_panel_html(16, 8, empirical=False)
+    assert widget.panel(num_bands=1) != widget.panel()
+    assert widget.data["empirical"] is None  # nothing measured, nothing carried
+    with pytest.raises(ValueError, match="num_bands=2"):
+        widget.panel(num_bands=2)  # not on this widget's grid
 
 
-def test_widget_sliders_are_linked_in_the_browser(monkeypatch):
-    import ipywidgets
-
-    calls = []
-    real = ipywidgets.jslink
-    monkeypatch.setattr(ipywidgets, "jslink", lambda a, b: calls.append((a, b)) or real(a, b))
-    box = lsh_scurve_widget(16, 8, band_choices=(4, 16), row_choices=(4, 8, 10), empirical=False)
-    bands, rows = box.sliders["bands"], box.sliders["rows"]
-    pages = box.children[1]
-    # Without these links the static book could not change panels: no kernel runs there.
-    assert calls[0] == ((bands, "index"), (pages, "selected_index"))
-    assert calls[1:] == [((rows, "index"), (stack, "selected_index")) for stack in pages.children]
-    assert pages.selected_index == 1 and all(s.selected_index == 1 for s in pages.children)
-    assert [len(s.children) for s in pages.children] == [3, 3]
+def test_widget_carries_the_measured_points_of_every_setting():
+    widget = lsh_scurve_widget(jaccard_threshold=0.7, num_pairs=50)
+    assert widget.controls["num_bands"].values == BAND_CHOICES and widget.controls["rows"].values == ROW_CHOICES
+    assert set(widget.data["empirical"]) == {f"{b},{r}" for b in BAND_CHOICES for r in ROW_CHOICES}
+    assert widget.data["empirical"]["32,3"] == empirical_points(32, 3, num_pairs=50)
+    assert widget.panel(num_bands=32, rows=3) == scurve_panel_html(32, 3, jaccard_threshold=0.7, num_pairs=50)
+    assert "verify at 0.7" in widget.panel() and widget.panel().count("<circle") == 11
 
 
-def test_widget_bad_choice():
+def test_widget_bad_input():
     with pytest.raises(ValueError, match="num_bands=3"):
         lsh_scurve_widget(3, 8, empirical=False)
     with pytest.raises(ValueError, match="rows=7"):
         lsh_scurve_widget(16, 7, empirical=False)
+    with pytest.raises(ValueError, match="row_choices=0"):
+        lsh_scurve_widget(16, 8, row_choices=(0, 8), empirical=False)
+    with pytest.raises(ValueError, match="jaccard_threshold=1.5"):
+        lsh_scurve_widget(jaccard_threshold=1.5, empirical=False)
+
+
+# ---- in the browser: js/lsh.js draws what scurve_panel_html draws ---------------------------------
+
+@pytest.fixture(scope="module")
+def page():
+    if REASON:
+        pytest.skip(REASON)
+    with browser.chromium() as context:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_content(f"<html><body>{lsh_scurve_widget()._repr_html_()}</body></html>")
+        yield page
+        assert not errors, f"script errors: {errors}"
+
+
+@needs_browser
+@pytest.mark.parametrize("options", [dict(), dict(empirical=False), dict(jaccard_threshold=0.35, num_pairs=40),
+                                     dict(num_bands=20, rows=5, jaccard_threshold=1.0, band_choices=(20, 64),
+                                          row_choices=(5, 16, 30))],
+                         ids=["book", "no-points", "low-threshold", "other-grid"])
+def test_renderer_draws_the_python_panel_at_every_setting(page, options):
+    """Every (b, r) of the grid; thresholds on both sides of the curve, so every label placement."""
+    widget = lsh_scurve_widget(**options)
+    settings = [dict(num_bands=b, rows=r) for b in widget.controls["num_bands"].values
+                for r in widget.controls["rows"].values]
+    for s, js in zip(settings, browser.render(page, "lsh", widget.data, settings), strict=True):
+        browser.assert_same_panel(js, widget.panel(**s), s)
+
+
+@needs_browser
+def test_moving_the_sliders_redraws_the_panel(page):
+    widget = lsh_scurve_widget()
+    panel = page.locator(".lmcourse-live-panel")
+
+    def shows(**changes):
+        browser.assert_same_panel(panel.inner_html(), browser.same_markup(page, widget.panel(**changes)), changes)
+
+    def slide(name, value):
+        index = widget.controls[name].values.index(value)
+        page.locator(f"[data-control={name}]").evaluate(
+            f"e => {{ e.value = '{index}'; e.dispatchEvent(new Event('input', {{bubbles: true}})); }}")
+        assert page.locator(f"[data-readout={name}]").inner_text() == str(value)
+
+    shows()
+    slide("num_bands", 2)
+    shows(num_bands=2)
+    assert "16 hash functions" in panel.inner_text()  # 2 bands of 8 rows
+    slide("rows", 1)
+    shows(num_bands=2, rows=1)
+    assert "threshold (1/b)1/r = 0.500" in panel.inner_text()
+    slide("num_bands", 32)
+    slide("rows", 10)
+    shows(num_bands=32, rows=10)
+    assert panel.locator("circle").count() == 11

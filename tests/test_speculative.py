@@ -155,22 +155,3 @@ def test_formulas_and_errors():
     with pytest.raises(ValueError, match="top_p"):
         speculative_generate(target, draft, torch.tensor([1]), 3, top_p=0)
 
-
-# ----------------------------------------------------------------------------------------------- widget
-
-def test_widget_curves_panel_and_sliders():
-    from lmcourse.widgets.speculative import best_gamma, speculative_curves, speculative_panel_html, speculative_widget
-    curves = speculative_curves(3, 0.2, num_points=5)
-    assert curves.tokens_per_call[0] == 1 and curves.tokens_per_call[-1] == 4
-    assert curves.speedup[-1] == pytest.approx(4 / 1.6)
-    assert best_gamma(0.9, 0.0, max_gamma=8) == 8 and best_gamma(0.5, 0.5) == 1
-    panel = speculative_panel_html(4, 0.1, [(0.7, 2.6, 1.8)])
-    assert panel.count("<circle") == 1 and "<table" in panel and "<td>0.8</td><td>3.36</td>" in panel
-    with pytest.raises(ValueError, match="num_points=1"):
-        speculative_curves(3, 0.2, num_points=1)
-    box = speculative_widget(4, 0.1, {2: [(0.6, 2.0, None)]})
-    assert "gamma = <b>4</b>" in box.shown() and "<circle" not in box.shown()
-    box.sliders["gamma"].value, box.sliders["cost"].value = 2, 0.5
-    assert "gamma = <b>2</b>" in box.shown() and "c = <b>0.5</b>" in box.shown() and "<circle" in box.shown()
-    with pytest.raises(ValueError, match="gamma=7"):
-        speculative_widget(7)

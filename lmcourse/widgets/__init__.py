@@ -1,4 +1,4 @@
-"""ipywidgets front-ends over the package's pure functions.
+"""Widgets over the package's pure functions, live in the reader's browser (`_live`).
 
 Widgets stay thin: the arithmetic lives in the component (e.g. `lmcourse.tokenizer.bpe_steps`) and
 the widget binds controls to it, so every number it shows is testable without a browser.

@@ -1,11 +1,12 @@
 """Widgets whose controls run in the reader's browser, so they respond in the static book too.
 
-`_pages.paged_panels` precomputes every panel, which works for a few sliders over short lists. A
-widget over formulas with free numbers (a batch size, a GPU count, a matrix shape) or over free
-text (the text BPE trains on) has too many settings for that, so a live widget ships its panel's renderer as JavaScript
+A static book has no kernel to recompute a panel when a control moves, and a widget over free
+numbers (a batch size, a GPU count, a matrix shape) or free text (the text BPE trains on) has too
+many settings to precompute every panel. So a live widget ships its panel's renderer as JavaScript
 (`lmcourse/widgets/js/<renderer>.js`) together with the numbers it needs from the package (model
-presets, GPU datasheets, ...), and draws the panel in the browser whenever a control moves. The
-same HTML output works in the static book, JupyterLab and Colab, with no kernel round trip.
+presets, GPU datasheets, measurements that are expensive or random, such as MinHash runs, made
+once in Python for every setting), and draws the panel in the browser whenever a control moves.
+The same HTML output works in the static book, JupyterLab and Colab, with no kernel round trip.
 Helpers several renderers share come along too: `js/svg.js` is `_svg.Panel`, for charts.
 
 Each renderer mirrors one Python view function of the package (e.g. `zero.zero_html`) and returns

@@ -7,11 +7,11 @@ overlays as points the share of generated set pairs that real MinHash signatures
 verifies at (`jaccard_threshold`), and the caption gives the chance that a pair right at it is found.
 
 The arithmetic is in `scurve_points`; `scurve_svg` and `scurve_panel_html` draw one panel as plain
-SVG/HTML (no JavaScript, no matplotlib), which is what the tests check. The widget renders every
-(b, r) panel of a small grid once, into nested `Stack`s whose visible pages are linked to the two
-sliders in the browser (`jslink`; `lmcourse.widgets._pages`), so both sliders also work in the
-static book. The empirical points cost a few MinHash runs per panel, so they are cached per
-(b, r) (`empirical_points`).
+SVG/HTML (no JavaScript, no matplotlib). `lsh_scurve_widget` is a live widget
+(`lmcourse.widgets._live`): `js/lsh.js` redraws the same panel in the reader's browser, in the
+static book as in JupyterLab or Colab. It ports the formula (two powers per point); the empirical
+points are MinHash runs on random sets, so Python measures them for every (b, r) of the sliders'
+grid when the widget is built (`empirical_points`, cached) and the page carries them.
 
 Leaves out: choosing b and r automatically (see exercise 1 of chapter 14) and values of b and r
 outside the grid the widget was built with.
@@ -27,7 +27,6 @@ import numpy as np
 
 from lmcourse import checks
 from lmcourse.data.lsh import empirical_candidate_rate, lsh_candidate_probability, lsh_threshold
-from lmcourse.widgets._pages import paged_panels
 from lmcourse.widgets._svg import Panel
 
 __all__ = ["SCurve", "scurve_points", "empirical_points", "scurve_svg", "scurve_panel_html",
@@ -39,6 +38,7 @@ EMPIRICAL_SIMILARITIES = tuple(np.round(np.linspace(0, 1, 11), 2).tolist())
 
 # Panel geometry (SVG user units): the plot area and the margins around it for ticks and labels.
 _MARGINS = (52, 16, 14, 42)  # left, right, top, bottom
+_CURVE_POINTS = 101  # similarities the panel's curve passes through
 
 
 class SCurve(NamedTuple):
@@ -50,7 +50,7 @@ class SCurve(NamedTuple):
     threshold: float
 
 
-def scurve_points(num_bands: int, rows: int, num_points: int = 101) -> SCurve:
+def scurve_points(num_bands: int, rows: int, num_points: int = _CURVE_POINTS) -> SCurve:
     """The S-curve 1 - (1 - s^rows)^num_bands at `num_points` evenly spaced similarities in [0, 1]."""
     if not isinstance(num_points, int) or isinstance(num_points, bool) or num_points < 2:
         raise ValueError(f"scurve_points: num_points={num_points!r}; expected an int >= 2")
@@ -117,17 +117,38 @@ def scurve_panel_html(num_bands: int, rows: int, *, jaccard_threshold: float = 0
     return scurve_svg(curve, points, jaccard_threshold) + caption
 
 
-
-
 def lsh_scurve_widget(num_bands: int = 16, rows: int = 8, *, band_choices=BAND_CHOICES, row_choices=ROW_CHOICES,
                       jaccard_threshold: float = 0.8, empirical: bool = True, num_pairs: int = 100):
-    """Sliders for b and r over `band_choices` x `row_choices`, and the panel of the chosen pair.
+    """A live widget (it runs in the static book too, with `js/lsh.js`): sliders for b and r over
+    `band_choices` x `row_choices` and `scurve_panel_html` of the chosen pair.
 
-    The VBox has `.sliders` ("bands", "rows") and `.shown()`, the HTML of the visible panel.
+    With `empirical`, building it measures the points of every pair on the grid (`empirical_points`
+    with `num_pairs` pairs per similarity; about half a second for the default grid), which the page
+    carries. `.panel(**changes)` is the Python panel (controls `num_bands` and `rows`).
     """
+    from lmcourse.widgets import _live
+
+    band_choices, row_choices = tuple(band_choices), tuple(row_choices)
+    for name, choices in (("band_choices", band_choices), ("row_choices", row_choices)):
+        for value in choices:
+            checks.positive_int(name, value, fn="lsh_scurve_widget")
     checks.choice("num_bands", num_bands, band_choices, fn="lsh_scurve_widget")
     checks.choice("rows", rows, row_choices, fn="lsh_scurve_widget")
-    return paged_panels(
-        ("bands", "bands b", band_choices, num_bands), ("rows", "rows r", row_choices, rows),
-        lambda b, r: scurve_panel_html(b, r, jaccard_threshold=jaccard_threshold, empirical=empirical,
-                                       num_pairs=num_pairs))
+    if isinstance(jaccard_threshold, bool) or not isinstance(jaccard_threshold, (int, float)) \
+            or not 0 <= jaccard_threshold <= 1:
+        raise ValueError(f"lsh_scurve_widget: jaccard_threshold={jaccard_threshold!r}; expected a number in [0, 1]")
+    jaccard_threshold = float(jaccard_threshold)  # as the page's data carries it
+
+    def panel(num_bands, rows):
+        checks.choice("num_bands", num_bands, band_choices, fn="lsh_scurve_widget")
+        checks.choice("rows", rows, row_choices, fn="lsh_scurve_widget")
+        return scurve_panel_html(num_bands, rows, jaccard_threshold=jaccard_threshold, empirical=empirical,
+                                 num_pairs=num_pairs)
+
+    measured = ({f"{b},{r}": empirical_points(b, r, num_pairs=num_pairs) for b in band_choices for r in row_choices}
+                if empirical else None)
+    sliders = [_live.slider("num_bands", "bands b", band_choices, num_bands),
+               _live.slider("rows", "rows r", row_choices, rows)]
+    data = {"jaccard_threshold": jaccard_threshold, "num_pairs": num_pairs, "num_points": _CURVE_POINTS,
+            "margins": _MARGINS, "empirical": measured}
+    return _live.LiveWidget("lsh", [sliders], data, panel=panel, scripts=("svg",))

@@ -8,8 +8,10 @@ yields, (1 - alpha^(gamma+1)) / (1 - alpha), and the expected speedup, that divi
 a few alphas and says which gamma would be best there.
 
 The arithmetic is in `speculative_curves`; `speculative_svg` and `speculative_panel_html` draw a
-panel as plain SVG/HTML, which is what the tests check. Every (gamma, c) panel is rendered once into
-nested `Stack`s linked to the sliders with `jslink`, so the sliders work in the static book too.
+panel as plain SVG/HTML. `speculative_widget` is a live widget (`lmcourse.widgets._live`):
+`js/speculative.js` redraws the same panel in the reader's browser, in the static book as in
+JupyterLab or Colab. It ports the three formulas of `lmcourse.accounting.speculative` (a power and
+a division each); the measured points come with the page.
 
 Leaves out: an alpha slider (alpha is the x axis; the caption reads the curves off at chosen alphas),
 and non-i.i.d. acceptance (real acceptance varies along the text, which the measured points show).
@@ -21,8 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lmcourse import checks
 from lmcourse.accounting.speculative import best_gamma, expected_speedup, expected_tokens_per_call
-from lmcourse.widgets._pages import paged_panels
 from lmcourse.widgets._svg import Panel
 
 __all__ = ["SpeculativeCurves", "speculative_curves", "speculative_svg", "speculative_panel_html",
@@ -31,7 +33,8 @@ __all__ = ["SpeculativeCurves", "speculative_curves", "speculative_svg", "specul
 GAMMA_CHOICES = (1, 2, 3, 4, 5, 6, 8)
 COST_CHOICES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 TABLE_ALPHAS = (0.5, 0.6, 0.7, 0.8, 0.9)
-
+BEST_GAMMA_LIMIT = 16  # the table's best gamma is the best of 1..16
+_CURVE_POINTS = 101  # alphas the panel's curves pass through
 
 
 class SpeculativeCurves(NamedTuple):
@@ -42,7 +45,7 @@ class SpeculativeCurves(NamedTuple):
     speedup: np.ndarray  # (num_points,)
 
 
-def speculative_curves(gamma: int, cost_ratio: float, num_points: int = 101) -> SpeculativeCurves:
+def speculative_curves(gamma: int, cost_ratio: float, num_points: int = _CURVE_POINTS) -> SpeculativeCurves:
     """Both formulas at num_points evenly spaced alphas in [0, 1]."""
     if isinstance(num_points, bool) or not isinstance(num_points, int) or num_points < 2:
         raise ValueError(f"speculative_curves: num_points={num_points!r}; expected an int >= 2")
@@ -82,8 +85,8 @@ def speculative_panel_html(gamma: int, cost_ratio: float, measured=None, alphas=
     """The panel for (gamma, c): the SVG and a table of both formulas (and the best gamma) at `alphas`."""
     curves = speculative_curves(gamma, cost_ratio)
     rows = "".join(f"<tr><td>{a:g}</td><td>{expected_tokens_per_call(a, gamma):.2f}</td>"
-                   f"<td>{expected_speedup(a, gamma, cost_ratio):.2f}</td><td>{best_gamma(a, cost_ratio)}</td></tr>"
-                   for a in alphas)
+                   f"<td>{expected_speedup(a, gamma, cost_ratio):.2f}</td>"
+                   f"<td>{best_gamma(a, cost_ratio, BEST_GAMMA_LIMIT)}</td></tr>" for a in alphas)
     legend = (" Points: measured runs (circles: tokens per target call; squares: measured speedup)."
               if measured else "")
     table = (f"<table style='font-size:12px'><tr><th>alpha</th><th>tokens / target call</th>"
@@ -93,15 +96,58 @@ def speculative_panel_html(gamma: int, cost_ratio: float, measured=None, alphas=
     return speculative_svg(curves, measured) + caption + table
 
 
+def _measured_points(measured, gamma_choices) -> dict[int, list[tuple[float, float, float | None]]]:
+    """`measured` as {gamma: [(alpha, tokens_per_call, speedup or None), ...]} of Python floats (the
+    page carries them as JSON), or a ValueError saying what is wrong with it."""
+    if measured is None:
+        return {}
+    if not isinstance(measured, dict):
+        raise TypeError(f"speculative_widget: measured is a {type(measured).__name__}; expected a dict "
+                        "gamma -> [(alpha, tokens_per_call, speedup or None), ...]")
+    points = {}
+    for gamma, runs in measured.items():
+        checks.choice("measured gamma", gamma, gamma_choices, fn="speculative_widget")
+        points[gamma] = []
+        for run in runs:
+            try:
+                alpha, tokens, speedup = run
+                point = (float(alpha), float(tokens), None if speedup is None else float(speedup))
+            except (TypeError, ValueError):
+                raise ValueError(f"speculative_widget: measured[{gamma}] holds {run!r}; expected "
+                                 "(alpha, tokens_per_call, speedup or None)") from None
+            if not 0 <= point[0] <= 1 or not all(np.isfinite(v) for v in point if v is not None):
+                raise ValueError(f"speculative_widget: measured[{gamma}] holds {run!r}; expected alpha in [0, 1] "
+                                 "and finite numbers")
+            points[gamma].append(point)
+    return points
+
+
 def speculative_widget(gamma: int = 4, cost_ratio: float = 0.1, measured: dict | None = None, *,
                        gamma_choices=GAMMA_CHOICES, cost_choices=COST_CHOICES):
-    """Sliders for gamma and c; `measured` maps gamma -> [(alpha, tokens_per_call, speedup or None), ...].
-
-    The VBox has `.sliders` ("gamma", "cost") and `.shown()`, the HTML of the visible panel.
+    """A live widget (it runs in the static book too, with `js/speculative.js`): sliders for gamma
+    and c over `gamma_choices` x `cost_choices` and `speculative_panel_html` of the chosen pair, with
+    the points `measured` maps gamma to ([(alpha, tokens_per_call, speedup or None), ...]).
+    `.panel(**changes)` is the Python panel (controls `gamma` and `cost_ratio`).
     """
-    for name, value, choices in (("gamma", gamma, gamma_choices), ("cost_ratio", cost_ratio, cost_choices)):
-        if value not in choices:
-            raise ValueError(f"speculative_widget: {name}={value!r}; expected one of {tuple(choices)}")
-    measured = measured or {}
-    return paged_panels(("gamma", "gamma", gamma_choices, gamma), ("cost", "cost c", cost_choices, cost_ratio),
-                        lambda g, c: speculative_panel_html(g, c, measured.get(g)))
+    from lmcourse.widgets import _live
+
+    gamma_choices, cost_choices = tuple(gamma_choices), tuple(cost_choices)
+    for value in gamma_choices:
+        checks.positive_int("gamma_choices", value, fn="speculative_widget")
+    for value in cost_choices:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(f"speculative_widget: cost_choices holds {value!r}; expected numbers >= 0")
+    checks.choice("gamma", gamma, gamma_choices, fn="speculative_widget")
+    checks.choice("cost_ratio", cost_ratio, cost_choices, fn="speculative_widget")
+    points = _measured_points(measured, gamma_choices)
+
+    def panel(gamma, cost_ratio):
+        checks.choice("gamma", gamma, gamma_choices, fn="speculative_widget")
+        checks.choice("cost_ratio", cost_ratio, cost_choices, fn="speculative_widget")
+        return speculative_panel_html(gamma, cost_ratio, points.get(gamma))
+
+    sliders = [_live.slider("gamma", "gamma", gamma_choices, gamma),
+               _live.slider("cost_ratio", "cost c", [(f"{c:g}", c) for c in cost_choices], cost_ratio)]
+    data = {"measured": {str(g): runs for g, runs in points.items()}, "alphas": TABLE_ALPHAS,
+            "max_gamma": BEST_GAMMA_LIMIT, "num_points": _CURVE_POINTS}
+    return _live.LiveWidget("speculative", [sliders], data, panel=panel, scripts=("svg",))

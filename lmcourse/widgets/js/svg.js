@@ -2,7 +2,8 @@
 // data-to-pixel maps and the same markup, method for method, so a renderer's SVG is the string the
 // Python panel draws. One caveat: a log axis goes through Math.log10, which may differ from
 // Python's math.log10 in the last bit and so, very rarely, in the last printed digit of a
-// coordinate; tests/test_live_widgets.py compares coordinates within 0.05 px, all else exactly.
+// coordinate (so may Math.pow in a renderer's curve); the tests (tests/browser.py,
+// assert_same_chart) allow coordinates one unit of that digit apart, and compare all else exactly.
 (function () {
   const live = window.lmcourseLive;
   if (live.svg) return;
@@ -75,5 +76,12 @@
     }
   }
 
-  live.svg = {Panel};
+  // numpy.linspace(start, stop, num), value for value: start + i * step, the last one stop itself
+  // (i / (num - 1) would differ from numpy in the last bit of some values).
+  function linspace(start, stop, num) {
+    const step = (stop - start) / (num - 1);
+    return Array.from({length: num}, (_, i) => i === num - 1 ? stop : start + i * step);
+  }
+
+  live.svg = {Panel, linspace};
 })();
