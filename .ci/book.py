@@ -1,7 +1,7 @@
 """Build steps for the book, called by .ci/build-book and .ci/test (run with .venv/bin/python).
 
     book.py notebooks                 jupytext: each chapter in _toc.yml -> _build/notebooks/book/*.ipynb
-    book.py js                        npm: widget JS + MathJax into _build/js (skipped when present)
+    book.py js                        npm: MathJax into _build/js (skipped when present)
     book.py build --mode force|cache  jupyter-book build into _build/html (executing per --mode)
           [--require-cached]          ... and fail if the build executed anything (cache mode only)
     book.py timeout                   the per-cell timeout from _config.yml
@@ -55,7 +55,7 @@ def install_js() -> None:
         print(f"JavaScript packages present in {book.JS_PREFIX.relative_to(ROOT)}")
         return
     if shutil.which("npm") is None:
-        print("npm not found: the book will load widget JS and MathJax from CDNs", file=sys.stderr)
+        print("npm not found: the book will load MathJax from its CDN", file=sys.stderr)
         return
     book.JS_PREFIX.mkdir(parents=True, exist_ok=True)
     # a package.json of our own keeps npm from walking up into the repository

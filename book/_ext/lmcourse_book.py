@@ -7,10 +7,11 @@ contains, and the Colab link the rendered page carries all come from here. `.ci/
 
 As a Sphinx extension (`sphinx.local_extensions` in `_config.yml`) it
 - puts an "Open in Colab" link under the title of every chapter, pointing at its twin, and a link
-  that downloads the executed twin (the twin with the cached execution's outputs and widget state);
-- serves the widget JavaScript (RequireJS + @jupyter-widgets/html-manager) and MathJax 3 from the
-  book's own `_static/` when `.ci/book.py js` has installed them with npm into `_build/js/`,
-  and falls back to myst-nb's and Sphinx's CDN defaults when they are absent.
+  that downloads the executed twin (the twin with the cached execution's outputs);
+- serves MathJax 3 from the book's own `_static/` when `.ci/book.py js` has installed it with npm
+  into `_build/js/`, and falls back to Sphinx's CDN default when it is absent. The widgets need no
+  widget library: they are live widgets (`lmcourse.widgets._live`), plain HTML with their own script;
+  so the ipywidgets embedder is never loaded.
 - folds each cell's checks into a collapsed toggle (`lmcourse_checks`) and renders the glossary with
   links to the sections that teach its terms (`lmcourse_glossary`);
 - makes the visible menu and contents buttons work (`static/lmcourse-nav.js`) and drops the
@@ -35,20 +36,12 @@ EXECUTED_NOTEBOOKS = BUILD / "notebooks"  # jupytext conversions that nbval exec
 JS_PREFIX = BUILD / "js"  # `npm install --prefix` target for the offline JavaScript
 TWINS = ROOT / "notebooks"  # Colab twins, committed
 
-# npm packages the rendered book loads. html-manager 1.x is the line that embeds ipywidgets 8.
-JS_PACKAGES = {
-    "requirejs": "2.3.8",
-    "@jupyter-widgets/html-manager": "1.0.15",
-    "mathjax": "3.2.2",
-}
+# npm packages the rendered book loads.
+JS_PACKAGES = {"mathjax": "3.2.2"}
 EXECUTED_DOWNLOADS = "_notebooks"  # folder under the built site holding each chapter's executed .ipynb
 STATIC_JS = "lmcourse-js"  # folder under _static/ that holds them in the built book
 # source in node_modules -> destination under _static/lmcourse-js (files or folders)
-_JS_FILES = {
-    "requirejs/require.js": "require.js",
-    "@jupyter-widgets/html-manager/dist": "html-manager",
-    "mathjax/es5": "mathjax",
-}
+_JS_FILES = {"mathjax/es5": "mathjax"}
 _COLAB = "https://colab.research.google.com/github"
 
 
@@ -198,21 +191,15 @@ def _use_local_js(app, config_) -> None:
 
     log = logging.getLogger(__name__)
     app.lmcourse_local_js = js_installed()
-    # our shim goes first: widget font path (offline) and MathJax 2's Hub API on MathJax 3
-    shim: dict[str, dict[str, str]] = {"lmcourse-widgets.js": {}}
+    # No page embeds ipywidgets (tests/test_rendered_book.py checks it), so myst-nb must not load
+    # their embedder from a CDN either.
+    config_.nb_ipywidgets_js = {}
     if not app.lmcourse_local_js:
-        log.info("[lmcourse] offline JavaScript not installed (`.ci/book.py js`); using CDNs")
-        config_.nb_ipywidgets_js = {**shim, **config_.nb_ipywidgets_js}
+        log.info("[lmcourse] offline MathJax not installed (`.ci/book.py js`); using its CDN")
         return
-    shim["lmcourse-widgets.js"]["data-assets"] = f"{STATIC_JS}/html-manager/"
-    config_.nb_ipywidgets_js = {
-        **shim,
-        f"{STATIC_JS}/require.js": {},
-        f"{STATIC_JS}/html-manager/embed-amd.js": {},
-    }
     if not config_.mathjax_path or "://" in config_.mathjax_path:
         config_.mathjax_path = f"{STATIC_JS}/mathjax/tex-mml-chtml.js"
-    log.info(f"[lmcourse] widgets and MathJax served from _static/{STATIC_JS}")
+    log.info(f"[lmcourse] MathJax served from _static/{STATIC_JS}")
 
 
 def _copy_local_js(app, exception) -> None:
@@ -223,8 +210,7 @@ def _copy_local_js(app, exception) -> None:
     for src, name in _JS_FILES.items():
         source = node_modules / src
         if source.is_dir():
-            # source maps and the non-AMD bundle are never loaded
-            ignore = shutil.ignore_patterns("*.map", "embed.js", "*.LICENSE.txt")
+            ignore = shutil.ignore_patterns("*.map", "*.LICENSE.txt")  # never loaded
             shutil.copytree(source, dest / name, dirs_exist_ok=True, ignore=ignore)
         else:
             dest.mkdir(parents=True, exist_ok=True)
@@ -260,8 +246,7 @@ def _add_colab_badge(app, doctree) -> None:
 
 
 def executed_twin(chapter: Path, cache_path: Path = JUPYTER_CACHE, root: Path = ROOT):
-    """The chapter's Colab twin with the outputs and widget state of its cached execution (what the
-    page shows), or None when the cache has no execution of the chapter's current code. This is the
+    """The chapter's Colab twin with the outputs of its cached execution (what the page shows), or None when the cache has no execution of the chapter's current code. This is the
     notebook a reader downloads: it opens in Jupyter with the book's outputs and runs in Colab as is."""
     import nbformat
     from jupyter_cache import get_cache
@@ -282,8 +267,6 @@ def executed_twin(chapter: Path, cache_path: Path = JUPYTER_CACHE, root: Path = 
         for output in cell.outputs:
             if output.output_type == "execute_result":
                 output.execution_count = count
-    if "widgets" in executed.metadata:
-        twin.metadata["widgets"] = executed.metadata["widgets"]
     return twin
 
 
