@@ -145,3 +145,13 @@ def test_figures_and_tables_the_prose_names_exist():
         for kind, n, m in re.findall(r"\b(Figure|Table) (\d+)\.(\d+)\b", text):
             assert int(n) in counts and 1 <= int(m) <= counts[int(n)][kind], \
                 f"{name} names {kind} {n}.{m}, but chapter {n} shows {counts.get(int(n), {}).get(kind, 0)} {kind.lower()}s"
+
+
+def test_every_figure_is_numbered():
+    """A chapter shows its figures through captions.figure (a number and a caption), never a bare
+    plt.show(), and every chapter that draws numbers its figures."""
+    for chapter in book.chapters():
+        code, _ = _code_and_prose(chapter)
+        assert "plt.show()" not in code, f"{chapter.name}: plt.show() shows a figure without a number or caption"
+        if re.search(r"plt\.(subplots|figure|plot)\(", code):
+            assert "captions.figure(" in code, f"{chapter.name} draws but shows no numbered figure"

@@ -262,7 +262,9 @@ _CONTRAST_JS = """() => {
   document.querySelectorAll('.lmcourse-live *').forEach(e => {
     if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return;
     if (!e.getClientRects().length) return;  // hidden (another page of a stack)
-    const a = lum(getComputedStyle(e).color), b = lum(background(e));
+    // SVG text is painted with fill, not color (a chart's labels and its caption)
+    const ink = e instanceof SVGElement ? getComputedStyle(e).fill : getComputedStyle(e).color;
+    const a = lum(ink), b = lum(background(e));
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
     if (ratio < 3) low.push(`${e.textContent.trim().slice(0, 30)} (${ratio.toFixed(1)}:1)`);
   });
