@@ -82,7 +82,8 @@ def test_twins_install_lmcourse_and_carry_no_outputs():
 
 def test_readme_chapter_table_marks_the_chapters_that_exist():
     rows = re.findall(r"^\| (\d+) \| [^|]+ \| ([^|]+) \|$", (ROOT / "README.md").read_text(encoding="utf8"), re.M)
-    assert [int(n) for n, _ in rows] == list(range(1, 18)), "README needs one table row per lecture 1..17"
+    assert [int(n) for n, _ in rows] == list(range(1, 19)), \
+        "README needs one table row per chapter: lectures 1..17 and appendix 18"
     for number, cell in rows:
         files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "book").glob(f"{int(number):02d}_*.md"))
         expected = f"[{files[0]}]({files[0]})" if files else "planned"

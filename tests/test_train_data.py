@@ -206,6 +206,24 @@ def test_metrics_files_and_plot(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     assert "no metrics.jsonl" in capsys.readouterr().err
 
+    # plot_loss draws on a given axes (what the book's appendix uses): a train line and a validation line per run
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lmcourse.train import plot_loss
+
+    fig, ax = plt.subplots()
+    assert plot_loss([tmp_path / "a", tmp_path / "b"], ax, x="iter", labels=["one", "two"]) is ax
+    assert [line.get_label() for line in ax.lines] == ["one train", "one validation", "two train", "two validation"]
+    assert list(ax.lines[0].get_xdata()) == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match="1 labels for 2 runs"):
+        plot_loss([tmp_path / "a", tmp_path / "b"], ax, labels=["one"])
+    with pytest.raises(ValueError, match="x='loss'"):
+        plot_loss([tmp_path / "a"], ax, x="loss")
+    plt.close(fig)
+
 
 # -- presets ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(PRESETS))

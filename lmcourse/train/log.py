@@ -1,5 +1,6 @@
 """Training logs a learner can read: one line per logged step in the terminal, metrics.csv and
-metrics.jsonl in the run directory, and `plot_runs` drawing the loss curves of one or more runs.
+metrics.jsonl in the run directory, and `plot_loss` / `plot_runs` drawing the loss curves of one or
+more runs (on a matplotlib axes, or into an image file).
 
 Each logged row has iter, tokens (seen so far), loss, val_loss (at evaluation steps), lr,
 grad_norm, tokens_per_s, mfu, memory_gb (peak accelerator memory, or the process's peak resident
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 
 from lmcourse.files import atomic_write
 
-__all__ = ["COLUMNS", "MetricsLog", "read_metrics", "peak_memory_gb", "plot_runs"]
+__all__ = ["COLUMNS", "MetricsLog", "read_metrics", "peak_memory_gb", "plot_loss", "plot_runs"]
 
 COLUMNS = ("iter", "tokens", "loss", "val_loss", "lr", "grad_norm", "tokens_per_s", "mfu", "memory_gb", "elapsed_s")
 
@@ -92,9 +93,39 @@ def read_metrics(run_dir) -> list[dict]:
     return rows
 
 
-def plot_runs(run_dirs, out, x: str = "tokens") -> Path:
+def plot_loss(run_dirs, ax=None, x: str = "tokens", labels=None):
     """Draw training (solid) and validation (dots) loss of each run against `x` ("tokens" or "iter"),
-    one colour per run, into the image `out` (written atomically); returns its path."""
+    one colour per run, on `ax` (a new figure's axes by default); `labels` name the runs (default:
+    their directory names). Returns the axes. `plot_runs` is this, written to an image file."""
+    import matplotlib.pyplot as plt
+
+    if x not in ("tokens", "iter"):
+        raise ValueError(f"plot_loss: x={x!r}; expected 'tokens' or 'iter'")
+    runs = [(Path(d), read_metrics(d)) for d in run_dirs]
+    if not runs:
+        raise ValueError("plot_loss: no run directories given")
+    labels = [d.name for d, _ in runs] if labels is None else [str(label) for label in labels]
+    if len(labels) != len(runs):
+        raise ValueError(f"plot_loss: {len(labels)} labels for {len(runs)} runs; give one label per run")
+    if ax is None:
+        ax = plt.subplots(figsize=(7, 4.2))[1]
+    for i, ((run_dir, rows), label) in enumerate(zip(runs, labels)):
+        if not rows:
+            raise ValueError(f"{run_dir}: metrics.jsonl has no rows yet")
+        color = f"C{i}"
+        ax.plot([r[x] for r in rows], [r["loss"] for r in rows], color=color, label=f"{label} train")
+        evaluated = [r for r in rows if r.get("val_loss") is not None]
+        ax.plot([r[x] for r in evaluated], [r["val_loss"] for r in evaluated], "o--", color=color, markersize=4,
+                label=f"{label} validation")
+    ax.set(xlabel="tokens seen" if x == "tokens" else "iteration", ylabel="cross-entropy loss (nats)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_runs(run_dirs, out, x: str = "tokens") -> Path:
+    """Draw the loss curves of one or more runs (`plot_loss`) into the image `out` (written
+    atomically); returns its path."""
     import matplotlib
 
     matplotlib.use("Agg")  # a file, not a window: works on a server without a display
@@ -102,24 +133,15 @@ def plot_runs(run_dirs, out, x: str = "tokens") -> Path:
 
     if x not in ("tokens", "iter"):
         raise ValueError(f"plot_runs: x={x!r}; expected 'tokens' or 'iter'")
-    runs = [(Path(d), read_metrics(d)) for d in run_dirs]
-    if not runs:
+    if not list(run_dirs):
         raise ValueError("plot_runs: no run directories given")
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=150)
-    for i, (run_dir, rows) in enumerate(runs):
-        if not rows:
-            raise ValueError(f"{run_dir}: metrics.jsonl has no rows yet")
-        color = f"C{i}"
-        ax.plot([r[x] for r in rows], [r["loss"] for r in rows], color=color, label=f"{run_dir.name} train")
-        evaluated = [r for r in rows if r.get("val_loss") is not None]
-        ax.plot([r[x] for r in evaluated], [r["val_loss"] for r in evaluated], "o--", color=color, markersize=4,
-                label=f"{run_dir.name} validation")
-    ax.set(xlabel="tokens seen" if x == "tokens" else "iteration", ylabel="cross-entropy loss (nats)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    out = Path(out)
-    with atomic_write(out, "wb") as f:
-        fig.savefig(f, format=out.suffix.lstrip(".") or "png")
-    plt.close(fig)
+    try:
+        plot_loss(run_dirs, ax, x)
+        fig.tight_layout()
+        out = Path(out)
+        with atomic_write(out, "wb") as f:
+            fig.savefig(f, format=out.suffix.lstrip(".") or "png")
+    finally:
+        plt.close(fig)
     return out
