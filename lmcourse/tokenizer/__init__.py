@@ -9,6 +9,7 @@
 """
 
 from lmcourse.tokenizer.bpe import Tokenizer
+from lmcourse.tokenizer.gpt2 import GPT2_END_OF_TEXT, gpt2_files, tiktoken_from_gpt2_files
 from lmcourse.tokenizer.naive import MergeStep, bpe_steps, merge_pieces, naive_train_bpe
 from lmcourse.tokenizer.pretokenize import GPT2_SPLIT_PATTERN, pretokenize
 from lmcourse.tokenizer.simple import ByteTokenizer, CharacterTokenizer, WordTokenizer
@@ -16,6 +17,6 @@ from lmcourse.tokenizer.train import count_file_pretokens, train_bpe, train_bpe_
 
 __all__ = [
     "Tokenizer", "train_bpe", "train_bpe_from_counts", "count_file_pretokens", "bpe_steps", "naive_train_bpe",
-    "MergeStep", "merge_pieces",
+    "MergeStep", "merge_pieces", "GPT2_END_OF_TEXT", "gpt2_files", "tiktoken_from_gpt2_files",
     "pretokenize", "GPT2_SPLIT_PATTERN", "ByteTokenizer", "CharacterTokenizer", "WordTokenizer",
 ]
