@@ -5,7 +5,8 @@
 - ``rmsnorm``: RMSNorm forward and backward (grad of x and of the weight) as autograd Functions;
 - ``cross_entropy``: logits to mean loss without materialising the softmax, forward and backward;
 - ``matmul``: tiled matmul with grouped tile ordering for L2 reuse;
-- ``flash_attention``: FlashAttention-2 forward and backward (PyTorch tiles and Triton);
+- ``flash_attention``: FlashAttention-2 forward and backward (PyTorch tiles and Triton), and
+  ``flash_attention_core``, the Triton kernel as the model's attention core (CUDA);
 - ``assembly``: a kernel's Triton IR and PTX for a chosen GPU, compiled without one;
 Honest timing (warm-up, synchronize, median), the machine's measured ceilings and the bytes autograd
 saves for backward are ``lmcourse.timing``'s (torch only, so the training loop uses them without Triton).
@@ -20,7 +21,8 @@ from lmcourse.kernels._triton import AVAILABLE as TRITON_AVAILABLE
 from lmcourse.kernels._triton import INTERPRETED, check_tensor
 from lmcourse.kernels.assembly import gpu_assemblies, gpu_assembly
 from lmcourse.kernels.cross_entropy import CrossEntropyPyTorch, CrossEntropyTriton, cross_entropy_triton
-from lmcourse.kernels.flash_attention import FlashAttention2PyTorch, FlashAttention2Triton, key_tile_end
+from lmcourse.kernels.flash_attention import (FlashAttention2PyTorch, FlashAttention2Triton, flash_attention_core,
+                                              key_tile_end)
 from lmcourse.kernels.gelu import GELU_CUDA_SOURCE, gelu_manual, gelu_triton, load_gelu_cuda
 from lmcourse.kernels.matmul import matmul_reference, matmul_triton, tile_order
 from lmcourse.kernels.rmsnorm import RMSNormPyTorch, RMSNormTriton, rms_norm_triton
@@ -33,5 +35,5 @@ __all__ = [
     "RMSNormPyTorch", "RMSNormTriton", "rms_norm_triton",
     "CrossEntropyPyTorch", "CrossEntropyTriton", "cross_entropy_triton",
     "matmul_reference", "matmul_triton", "tile_order",
-    "FlashAttention2PyTorch", "FlashAttention2Triton", "key_tile_end",
+    "FlashAttention2PyTorch", "FlashAttention2Triton", "flash_attention_core", "key_tile_end",
 ]

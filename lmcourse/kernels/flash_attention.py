@@ -24,8 +24,13 @@ j > i (top-left aligned, as ``torch.nn.functional.scaled_dot_product_attention``
 the key tiles that a query tile cannot see at all, which halves the work for n_queries = n_keys.
 ``ctx.saved_tensors`` is exactly (L, q, k, v, O), L of shape (..., n_queries) in float32.
 
-Left out: dropout, attention masks other than causal, grouped-query attention (repeat k, v first),
-and autotuning of tile sizes (they are class attributes: ``Q_TILE``, ``K_TILE``).
+``flash_attention_core`` plugs the Triton Function into the model as its attention core
+(``TransformerLM.set_attention_core``, ``python -m lmcourse.train --attention flash``): CUDA only, GQA by
+repeating k and v, no sliding window.
+
+Left out: dropout, attention masks other than causal (sliding windows), grouped-query attention inside
+the kernel (the core repeats k and v first), and autotuning of tile sizes (they are class attributes:
+``Q_TILE``, ``K_TILE``).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from torch.autograd.function import once_differentiable
 from lmcourse.kernels._triton import INTERPRETED, check_tensor, falls_back_to
 from lmcourse.kernels.flash_triton import TRITON_HEAD_DIMS, flash_backward_triton, flash_forward_triton
 
-__all__ = ["FlashAttention2PyTorch", "FlashAttention2Triton", "FLASH_DTYPES", "tiled_forward", "tiled_backward",
+__all__ = ["FlashAttention2PyTorch", "FlashAttention2Triton", "flash_attention_core", "FLASH_DTYPES", "tiled_forward", "tiled_backward",
            "key_tile_end", "query_tile_start", "check_attention_inputs"]
 
 FLASH_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
@@ -215,3 +220,31 @@ class FlashAttention2Triton(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_out):
         return _backward(ctx, flash_backward_triton, grad_out)
+
+
+def flash_attention_core(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sliding_window=None) -> torch.Tensor:
+    """The model's attention core (`lmcourse.nn.attention`) on the FlashAttention-2 Triton kernel.
+
+    q (batch, heads, seq, d), k and v (batch, kv_heads, seq, d); causal. CUDA only: on a CPU the Triton
+    interpreter would take minutes per step, so it refuses (use `lmcourse.nn.sdpa_attention` there).
+    """
+    if q.device.type != "cuda":
+        raise ValueError(f"flash_attention_core: q is on {q.device}; the FlashAttention-2 Triton kernel runs "
+                         "compiled on CUDA only (on a CPU use lmcourse.nn.sdpa_attention or the reference)")
+    return _flash_core(FlashAttention2Triton, q, k, v, sliding_window)
+
+
+def _flash_core(function, q, k, v, sliding_window):
+    """`flash_attention_core` with any of the two Functions (the tests run the PyTorch one on a CPU)."""
+    if sliding_window is not None:
+        raise ValueError(f"flash_attention_core: sliding_window={sliding_window}; the kernel masks causally only "
+                         "(use lmcourse.nn.sdpa_attention for sliding windows)")
+    if q.dim() != 4 or k.dim() != 4 or q.shape[1] % k.shape[1]:
+        raise ValueError(f"flash_attention_core: q {tuple(q.shape)}, k {tuple(k.shape)}; expected (batch, heads, "
+                         "seq, d) and (batch, kv_heads, seq, d) with kv_heads dividing heads")
+    group = q.shape[1] // k.shape[1]
+    if group > 1:  # KV head j serves query heads j*group .. (j+1)*group - 1, as in the model
+        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+    # Under autocast the projections come out in the autocast dtype but a norm may not: one dtype for all
+    dtype = torch.get_autocast_dtype(q.device.type) if torch.is_autocast_enabled(q.device.type) else q.dtype
+    return function.apply(q.to(dtype), k.to(dtype), v.to(dtype), True)

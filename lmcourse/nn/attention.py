@@ -11,6 +11,16 @@ feed one new token at a time. Leaves out: the cache storage itself (`lmcourse.in
 kernel-level trick (FlashAttention's tiling, skipping masked blocks, `lmcourse.kernels`); here the
 whole (n_q, n_k) score matrix is built, which is what makes attention quadratic in memory.
 Cross-attention and dropout are not needed by a decoder-only LM.
+
+The attention core (the causal softmax(QK^T / sqrt(d)) V between the projections) is this module's
+own by default. `MultiHeadSelfAttention.core` (set for a whole model with
+`TransformerLM.set_attention_core`) swaps in another function computing the same thing, for speed:
+`sdpa_attention` (PyTorch's fused `F.scaled_dot_product_attention`: FlashAttention or memory-efficient
+kernels on a GPU, a fused C++ loop on a CPU) or `lmcourse.kernels.flash_attention_core` (the course's
+FlashAttention-2 Triton kernel, CUDA only). A core is `core(q, k, v, sliding_window) -> out`, q of shape
+(batch, num_heads, seq, head_dim), k and v (batch, num_kv_heads, seq, head_dim) after RoPE, queries and
+keys at the same positions, causal; out (batch, num_heads, seq, head_dim). Decoding with a KV cache
+always uses the reference (its queries sit at arbitrary positions).
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from torch import nn
 from lmcourse.nn.layers import Linear, RMSNorm, softmax
 
 __all__ = ["RotaryEmbedding", "sinusoidal_positions", "scaled_dot_product_attention", "causal_mask",
-           "positions_mask", "MultiHeadSelfAttention"]
+           "positions_mask", "MultiHeadSelfAttention", "sdpa_attention"]
 
 
 class RotaryEmbedding(nn.Module):
@@ -158,6 +168,24 @@ def scaled_dot_product_attention(Q: torch.Tensor, K: torch.Tensor, V: torch.Tens
     return torch.matmul(softmax(scores, dim=-1, mask=mask), V)
 
 
+def sdpa_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sliding_window: int | None = None) -> torch.Tensor:
+    """An attention core (see the module docstring) on PyTorch's fused `F.scaled_dot_product_attention`.
+
+    Causal with `is_causal=True` (which lets PyTorch pick its FlashAttention kernel on a GPU) or with
+    the sliding-window mask; GQA by `enable_gqa`, which lets KV head j serve query heads
+    j*group .. (j+1)*group - 1, as `MultiHeadSelfAttention` groups them.
+    """
+    if q.dim() != 4 or k.shape != v.shape or k.dim() != 4 or q.shape[0] != k.shape[0] or \
+            q.shape[2:] != k.shape[2:] or q.shape[1] % k.shape[1]:
+        raise ValueError(f"sdpa_attention: q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}; expected q "
+                         "(batch, heads, seq, d) and k, v (batch, kv_heads, seq, d) with kv_heads dividing heads")
+    gqa = q.shape[1] != k.shape[1]
+    if sliding_window is None:
+        return nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
+    mask = causal_mask(q.shape[-2], k.shape[-2], sliding_window, q.device)
+    return nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=gqa)
+
+
 def _broadcasts_to(shape, target) -> bool:
     try:
         return torch.broadcast_shapes(shape, target) == target
@@ -170,7 +198,10 @@ class MultiHeadSelfAttention(nn.Module):
 
     Each of the num_kv_heads key/value heads serves num_heads // num_kv_heads consecutive query
     heads (Ainslie et al. 2023): fewer K/V to cache at inference for nearly the quality of MHA.
+    `core`: None (this module's own attention) or another attention core (see the module docstring).
     """
+
+    core = None  # a class default: models saved before the hook existed load with the reference
 
     def __init__(self, d_model: int, num_heads: int, num_kv_heads: int | None = None,
                  rope: RotaryEmbedding | None = None, qk_norm: bool = False, sliding_window: int | None = None,
@@ -224,6 +255,8 @@ class MultiHeadSelfAttention(nn.Module):
             q, k = self.rope(q, positions), self.rope(k, positions)
         # GQA without copying K and V: the `group` query heads that share a KV head are stacked
         # along the query axis, so one (group*seq, seq) score matrix per KV head does their work.
+        if self.core is not None and kv_cache is None:  # another kernel for the same attention (module docstring)
+            return self.output_proj(rearrange(self.core(q, k, v, self.sliding_window), "b h n d -> b n (h d)"))
         q = rearrange(q, "b (h g) n d -> b h (g n) d", g=group)
         if kv_cache is None:
             mask = causal_mask(seq, seq, self.sliding_window, x.device).repeat(group, 1)

@@ -3,7 +3,8 @@
 Covers: `make_ffn` (the feed-forward network a block gets: SwiGLU, GELU/ReLU or a mixture of
 experts), `TransformerBlock` (pre-norm, post-norm or parallel, as `TransformerConfig` says) and
 `TransformerLM` (embeddings, position information, blocks, final norm, output head), with
-parameter counting, the MoE auxiliary loss of the last forward, and plain autoregressive sampling.
+parameter counting, the MoE auxiliary loss of the last forward, plain autoregressive sampling, and
+`set_attention_core` (every layer's attention on a fused kernel instead of the reference).
 
 `forward` accepts a KV cache (`lmcourse.inference.KVCache` or a paged batch) so decoding feeds one new
 token per step. Leaves out: the cache storage, cached generation, speculative decoding and batched
@@ -189,6 +190,18 @@ class TransformerLM(nn.Module):
         (Kaplan et al. 2020 count non-embedding parameters; the output head still counts when untied)."""
         excluded = {"token_embeddings.weight", "position_embeddings.weight"} if exclude_embeddings else set()
         return sum(p.numel() for name, p in self.named_parameters() if name not in excluded)
+
+    def set_attention_core(self, core=None) -> "TransformerLM":
+        """Compute every layer's attention with `core` (e.g. `lmcourse.nn.sdpa_attention`, or
+        `lmcourse.kernels.flash_attention_core` on CUDA), or with the layers' own reference when None.
+        The weights do not change, so a checkpoint trains or samples with any core. Returns the model."""
+        if core is not None and not callable(core):
+            raise TypeError(f"set_attention_core: core={core!r}; expected None or a function "
+                            "core(q, k, v, sliding_window) (see lmcourse.nn.attention)")
+        for module in self.modules():
+            if isinstance(module, MultiHeadSelfAttention):
+                module.core = core
+        return self
 
     def aux_loss(self) -> torch.Tensor:
         """Sum of the MoE layers' auxiliary losses (balance + router z-loss) from the last forward; 0 if dense."""

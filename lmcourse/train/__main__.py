@@ -15,8 +15,10 @@ filesystem every rank sees. A checkpoint is the single-process one whatever wrot
 saved by N ranks resumes on M (the global batch_size must divide by M).
 
 The GPU path: the config's train.precision "bf16-mixed" (autocast), `--compile` (torch.compile),
-`--kernels` (the course's fused cross-entropy Triton kernel; its PyTorch reference without CUDA);
-MFU is logged against the GPU's datasheet peak when `lmcourse.accounting.GPUS` knows it (else a
+`--kernels` (the course's fused cross-entropy Triton kernel; its PyTorch reference without CUDA),
+`--attention reference | sdpa | flash` (the model's attention core: the course's own, PyTorch's fused
+`scaled_dot_product_attention`, or the course's FlashAttention-2 Triton kernel, CUDA only and refused
+elsewhere; `TransformerLM.set_attention_core`); MFU is logged against the GPU's datasheet peak when `lmcourse.accounting.GPUS` knows it (else a
 measured matmul peak).
 
 A step whose outputs already exist is skipped, so a second run goes straight to training; `--resume`
@@ -34,8 +36,8 @@ the loss curves of one or more runs.
 
 This program sits above the package's layers (it puts together data, tokenizer, model, loop and
 `lmcourse.parallel`); nothing imports it. Leaves out: hyperparameter sweeps, tensor/pipeline
-parallelism, elastic membership changes (torchrun restarts; `--resume` continues), and the
-FlashAttention-2 kernel inside the model (`lmcourse.nn`'s attention has no hook for another core yet).
+parallelism, elastic membership changes (torchrun restarts; `--resume` continues), and sliding-window
+attention in the FlashAttention-2 kernel (`--attention sdpa` handles windows).
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ import torch
 import torch.distributed as dist
 
 from lmcourse.files import atomic_write
-from lmcourse.kernels import TRITON_AVAILABLE, cross_entropy_triton
-from lmcourse.nn import TransformerLM, cross_entropy
+from lmcourse.kernels import TRITON_AVAILABLE, cross_entropy_triton, flash_attention_core
+from lmcourse.nn import TransformerLM, cross_entropy, sdpa_attention
 from lmcourse.parallel.strategies import STRATEGIES, make_strategy
 from lmcourse.tokenizer import Tokenizer
 from lmcourse.train.checkpoint import load_checkpoint, read_checkpoint
@@ -62,11 +64,14 @@ from lmcourse.train.loop import TrainConfig, train
 from lmcourse.train.prepare import DATA_DEFAULTS, check_config, load_config, prepare_data  # noqa: F401 (re-exported)
 from lmcourse.train.presets import PRESETS, preset
 
+# --attention: the model's attention core (lmcourse.nn.attention's docstring), None = its own reference
+ATTENTION_CORES = {"reference": None, "sdpa": sdpa_attention, "flash": flash_attention_core}
+
 
 def run(config_path, out, resume: bool = False, num_samples: int = 3, max_iters: int | None = None, *,
         preset_name: str | None = None, data: str | None = None, parallel: str = "none", cache_dir=None,
         num_workers: int | None = None, timeout_s: float = 300.0, compile: bool = False,
-        kernels: bool = False) -> list[dict]:
+        kernels: bool = False, attention: str = "reference") -> list[dict]:
     """The whole pipeline (see the module docstring); returns the training history of this run."""
     out = Path(out)
     if (config_path is None) == (preset_name is None):
@@ -78,6 +83,8 @@ def run(config_path, out, resume: bool = False, num_samples: int = 3, max_iters:
         model_fields, train_fields, data_fields = load_config(config_path, max_iters, data)
     if parallel not in STRATEGIES:
         raise ValueError(f"--parallel {parallel!r}; expected one of {STRATEGIES}")
+    if attention not in ATTENTION_CORES:
+        raise ValueError(f"--attention {attention!r}; expected one of {list(ATTENTION_CORES)}")
     if compile and parallel == "fsdp":
         raise ValueError("--compile with --parallel fsdp: the course's FSDP gathers and frees parameters in module "
                          "hooks, which torch.compile would trace through; use ddp, zero1 or zero2 with --compile")
@@ -88,18 +95,24 @@ def run(config_path, out, resume: bool = False, num_samples: int = 3, max_iters:
     checkpoint_path = out / "ckpt.pt"
     if checkpoint_path.exists() and not resume:
         raise ValueError(f"{checkpoint_path} exists; pass --resume to continue it, or delete it to start over")
+    if attention == "flash" and TrainConfig.from_dict(train_fields).torch_device().type != "cuda":
+        raise ValueError("--attention flash: the FlashAttention-2 Triton kernel runs on CUDA only, and this run's "
+                         "device is not CUDA; use --attention sdpa (PyTorch's fused attention) or reference")
+    if attention == "flash" and model_fields.get("sliding_window") is not None:
+        raise ValueError("--attention flash: the FlashAttention-2 kernel masks causally only, and the model has "
+                         f"sliding_window={model_fields['sliding_window']}; use --attention sdpa")
     device = init_distributed(topology, TrainConfig.from_dict(train_fields).torch_device(), timeout_s)
     try:
         cfg = TrainConfig.from_dict({**train_fields, "checkpoint_path": str(checkpoint_path), "device": str(device)})
         return _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples, cache_dir, num_workers,
-                      compile, kernels)
+                      compile, kernels, attention)
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
 
 
 def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples, cache_dir, num_workers,
-           compile, kernels):
+           compile, kernels, attention):
     say = print if topology.is_main else (lambda *args, **kwargs: None)
     tokenizer = _prepared_data(out, data_fields, topology, cache_dir, num_workers)
     dtype = token_dtype(tokenizer.vocab_size)
@@ -111,6 +124,7 @@ def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples,
     if Path(cfg.checkpoint_path).exists():
         checkpoint = read_checkpoint(cfg.checkpoint_path)
         start = load_checkpoint(checkpoint, model)  # before wrapping: sharding starts from these weights
+    model.set_attention_core(ATTENTION_CORES[attention])  # None: the model's own reference attention
     if compile:  # in place (keeps the parameter names), before the strategy wraps it
         model.compile()
     strategy = make_strategy(parallel, model, cfg.optimizer_kwargs())
@@ -123,7 +137,7 @@ def _train(cfg, model_fields, data_fields, out, topology, parallel, num_samples,
     if kernels and not (TRITON_AVAILABLE and torch.device(cfg.device).type == "cuda"):
         say("--kernels: no CUDA GPU with Triton here, so the kernels run their PyTorch references")
     say(f"{model.num_parameters():,} parameters; {len(train_ids):,} training tokens, {len(val_ids):,} "
-        f"validation tokens; vocab_size {tokenizer.vocab_size}{ranks}")
+        f"validation tokens; vocab_size {tokenizer.vocab_size}; attention {attention}{ranks}")
     if start >= cfg.max_iters:
         say(f"{cfg.checkpoint_path} is at iteration {start}, max_iters is {cfg.max_iters}: nothing to train "
             "(pass a larger --max-iters to train longer)")
@@ -224,6 +238,9 @@ def main(argv=None) -> int:
     parser.add_argument("--compile", action="store_true", help="torch.compile the model (minutes of compiling first)")
     parser.add_argument("--kernels", action="store_true",
                         help="the course's fused cross-entropy kernel (Triton on CUDA; its PyTorch reference elsewhere)")
+    parser.add_argument("--attention", default="reference", choices=list(ATTENTION_CORES),
+                        help="the attention core: the course's reference (default), sdpa (PyTorch's fused "
+                             "scaled_dot_product_attention) or flash (the course's FlashAttention-2 kernel, CUDA only)")
     parser.add_argument("--timeout", type=float, default=300.0, metavar="S",
                         help="seconds a rank waits for the others in a collective before failing (default 300)")
     args = parser.parse_args(argv)
@@ -236,7 +253,7 @@ def main(argv=None) -> int:
     try:
         run(args.config, args.out, args.resume, args.sample, args.max_iters, preset_name=args.preset, data=args.data,
             parallel=args.parallel, cache_dir=args.cache_dir, num_workers=args.workers, timeout_s=args.timeout,
-            compile=args.compile, kernels=args.kernels)
+            compile=args.compile, kernels=args.kernels, attention=args.attention)
     except (ValueError, TypeError, FileNotFoundError) as e:  # bad config or directory: a message, not a trace
         print(f"python -m lmcourse.train: error: {e}", file=sys.stderr)
         return 2
