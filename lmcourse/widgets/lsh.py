@@ -85,14 +85,14 @@ def scurve_svg(curve: SCurve, empirical=None, jaccard_threshold: float | None = 
     ticks = [i / 5 for i in range(6)]
     grid = panel.grid(ticks, ticks, x_label="{:.1f}".format, y_label="{:.1f}".format)
     axes = panel.frame("Jaccard similarity s", "P(candidate pair)")
-    line = panel.polyline(zip(curve.similarity, curve.probability), "#4c78a8")
+    line = panel.polyline(zip(curve.similarity, curve.probability), "#30609a")
     # Labels go where the curve is not: above it left of a high threshold, below it right of a low one;
     # the two labels sit at different heights so that they never write over each other.
     high = curve.threshold > 0.5
-    marks = _vertical(panel, curve.threshold, "#e45756", "none", f"(1/b)^(1/r) = {curve.threshold:.2f}",
+    marks = _vertical(panel, curve.threshold, "#c0392b", "none", f"(1/b)^(1/r) = {curve.threshold:.2f}",
                       "end" if high else "start", 0.93 if high else 0.04)
     if jaccard_threshold is not None:
-        marks += _vertical(panel, jaccard_threshold, "#54a24b", "5 3", f"verify at {jaccard_threshold:g}",
+        marks += _vertical(panel, jaccard_threshold, "#2a7d2a", "5 3", f"verify at {jaccard_threshold:g}",
                            "start" if high else "end", 0.04 if high else 0.12)
     dots = "".join(f"<circle cx='{panel.x(s):.1f}' cy='{panel.y(p):.1f}' r='3.5' fill='#f58518' stroke='#333' "
                    f"stroke-width='0.6'/>" for s, p in (empirical or ()))

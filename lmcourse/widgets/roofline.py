@@ -46,7 +46,8 @@ _DATASHEET = ("A100-80GB", "H100-80GB", "H200-141GB")
 # Panel geometry (SVG user units): plot area and margins for ticks and labels.
 _WIDTH, _HEIGHT = 520, 320
 _MARGINS = (62, 16, 16, 44)  # left, right, top, bottom: room for 10^k labels
-_COLORS = ("#e45756", "#4c78a8", "#54a24b", "#b279a2", "#f58518", "#72b7b2", "#9d755d")
+# Dark enough for text: a label in a point's colour keeps 3:1 on the light plate dark mode puts widgets on.
+_COLORS = ("#c0392b", "#30609a", "#2a7d2a", "#b279a2", "#f58518", "#72b7b2", "#9d755d")
 
 
 def operation_cost(operation: str, dtype: str = "bf16", *, m: int = 4096, k: int = 4096, n: int = 4096,

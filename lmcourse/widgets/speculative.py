@@ -66,17 +66,17 @@ def speculative_svg(curves: SpeculativeCurves, measured=None) -> str:
                       y_style=lambda t: break_even if t == 1 else None)
     axes = panel.frame("per-token acceptance alpha", "x (tokens per call, speedup)")
     lines = "".join(panel.polyline(zip(curves.alpha, values), color) for values, color
-                    in ((curves.tokens_per_call, "#4c78a8"), (curves.speedup, "#e45756")))
-    legend = (f"<text x='{panel.left + 8}' y='{panel.top + 16}' font-size='11' fill='#4c78a8'>tokens per target call"
-              f"</text><text x='{panel.left + 8}' y='{panel.top + 31}' font-size='11' fill='#e45756'>"
+                    in ((curves.tokens_per_call, "#30609a"), (curves.speedup, "#c0392b")))
+    legend = (f"<text x='{panel.left + 8}' y='{panel.top + 16}' font-size='11' fill='#30609a'>tokens per target call"
+              f"</text><text x='{panel.left + 8}' y='{panel.top + 31}' font-size='11' fill='#c0392b'>"
               f"speedup at c = {curves.cost_ratio:g}</text>")
     dots = ""
     for alpha, tokens, speedup in measured or ():
         x, y = panel.x(alpha), panel.y(tokens)
-        dots += f"<circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='#4c78a8' stroke='#222' stroke-width='0.8'/>"
+        dots += f"<circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='#30609a' stroke='#222' stroke-width='0.8'/>"
         if speedup is not None:
             x, y = panel.x(alpha), panel.y(speedup)
-            dots += f"<rect x='{x - 4:.1f}' y='{y - 4:.1f}' width='8' height='8' fill='#e45756' stroke='#222'/>"
+            dots += f"<rect x='{x - 4:.1f}' y='{y - 4:.1f}' width='8' height='8' fill='#c0392b' stroke='#222'/>"
     title = f"Speculative decoding with gamma = {curves.gamma} draft tokens, cost ratio c = {curves.cost_ratio:g}"
     return panel.svg(title, grid, axes, lines, legend, dots)
 

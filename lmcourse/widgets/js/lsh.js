@@ -27,12 +27,12 @@
     const grid = panel.grid(ticks, ticks, {xLabel: v => f(v, 1), yLabel: v => f(v, 1)});
     const axes = panel.frame("Jaccard similarity s", "P(candidate pair)");
     const line = panel.polyline(live.svg.linspace(0.0, 1.0, data.num_points).map(s => [s, probability(s, b, r)]),
-                                "#4c78a8");
+                                "#30609a");
     // Labels go where the curve is not (see scurve_svg).
     const high = t > 0.5;
-    let marks = vertical(panel, t, "#e45756", "none", `(1/b)^(1/r) = ${f(t, 2)}`,
+    let marks = vertical(panel, t, "#c0392b", "none", `(1/b)^(1/r) = ${f(t, 2)}`,
                          high ? "end" : "start", high ? 0.93 : 0.04);
-    marks += vertical(panel, jaccard, "#54a24b", "5 3", `verify at ${g(jaccard)}`,
+    marks += vertical(panel, jaccard, "#2a7d2a", "5 3", `verify at ${g(jaccard)}`,
                       high ? "start" : "end", high ? 0.04 : 0.12);
     const dots = (points || []).map(([s, p]) => `<circle cx='${f(panel.x(s), 1)}' cy='${f(panel.y(p), 1)}' `
       + "r='3.5' fill='#f58518' stroke='#333' stroke-width='0.6'/>").join("");

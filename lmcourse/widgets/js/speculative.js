@@ -27,18 +27,18 @@
                             {xLabel: t => f(t, 1), yLabel: String, yStyle: t => t === 1 ? breakEven : null});
     const axes = panel.frame("per-token acceptance alpha", "x (tokens per call, speedup)");
     const alphas = live.svg.linspace(0.0, 1.0, data.num_points);
-    const lines = panel.polyline(alphas.map(a => [a, tokensPerCall(a, gamma)]), "#4c78a8")
-      + panel.polyline(alphas.map(a => [a, speedup(a, gamma, c)]), "#e45756");
-    const legend = `<text x='${panel.left + 8}' y='${panel.top + 16}' font-size='11' fill='#4c78a8'>`
-      + `tokens per target call</text><text x='${panel.left + 8}' y='${panel.top + 31}' font-size='11' fill='#e45756'>`
+    const lines = panel.polyline(alphas.map(a => [a, tokensPerCall(a, gamma)]), "#30609a")
+      + panel.polyline(alphas.map(a => [a, speedup(a, gamma, c)]), "#c0392b");
+    const legend = `<text x='${panel.left + 8}' y='${panel.top + 16}' font-size='11' fill='#30609a'>`
+      + `tokens per target call</text><text x='${panel.left + 8}' y='${panel.top + 31}' font-size='11' fill='#c0392b'>`
       + `speedup at c = ${g(c)}</text>`;
     let dots = "";
     for (const [alpha, tokens, measuredSpeedup] of measured || []) {
-      dots += `<circle cx='${f(panel.x(alpha), 1)}' cy='${f(panel.y(tokens), 1)}' r='4' fill='#4c78a8' stroke='#222' `
+      dots += `<circle cx='${f(panel.x(alpha), 1)}' cy='${f(panel.y(tokens), 1)}' r='4' fill='#30609a' stroke='#222' `
         + "stroke-width='0.8'/>";
       if (measuredSpeedup !== null) {
         const x = panel.x(alpha), y = panel.y(measuredSpeedup);
-        dots += `<rect x='${f(x - 4, 1)}' y='${f(y - 4, 1)}' width='8' height='8' fill='#e45756' stroke='#222'/>`;
+        dots += `<rect x='${f(x - 4, 1)}' y='${f(y - 4, 1)}' width='8' height='8' fill='#c0392b' stroke='#222'/>`;
       }
     }
     const title = `Speculative decoding with gamma = ${gamma} draft tokens, cost ratio c = ${g(c)}`;
