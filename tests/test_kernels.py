@@ -21,7 +21,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from lmcourse.kernels import (INTERPRETED, GELU_CUDA_SOURCE, CrossEntropyPyTorch, CrossEntropyTriton,  # noqa: E402
                               RMSNormPyTorch, RMSNormTriton, check_tensor, cross_entropy_triton, gelu_manual,
-                              gelu_triton, gpu_assemblies, gpu_assembly, load_gelu_cuda, matmul_reference,
+                              gelu_triton, gelu_variants, gpu_assemblies, gpu_assembly, load_gelu_cuda, matmul_reference,
                               matmul_triton, rms_norm_triton, softmax_reference, softmax_triton, tile_order)
 from lmcourse.kernels import cross_entropy as ce_module  # noqa: E402
 from lmcourse.kernels import gelu as gelu_module  # noqa: E402
@@ -352,3 +352,18 @@ def test_cuda_gelu_extension():
     gelu_cuda = load_gelu_cuda()
     x = torch.randn(10_001, device="cuda")
     torch.testing.assert_close(gelu_cuda(x), F.gelu(x, approximate="tanh"), atol=1e-5, rtol=1e-5)
+
+
+def test_gelu_variants_says_why_each_is_skipped(monkeypatch):
+    monkeypatch.setenv("LMCOURSE_COMPILE", "0")  # compiling takes seconds; the chapter does it
+    x = torch.randn(100) * 4
+    variants, skipped = gelu_variants(x)
+    assert set(variants) | set(skipped) == {"Triton", "torch.compile", "CUDA (load_inline)"}
+    assert not set(variants) & set(skipped)
+    assert "LMCOURSE_COMPILE=0" in skipped["torch.compile"]
+    if not torch.cuda.is_available():
+        assert "needs a GPU and nvcc" in skipped["CUDA (load_inline)"] and "Triton" in skipped
+    for fn in variants.values():
+        torch.testing.assert_close(fn(x), torch.nn.functional.gelu(x, approximate="tanh"))
+    with pytest.raises(TypeError, match="check_input"):
+        gelu_variants(torch.arange(5))

@@ -23,7 +23,7 @@ from lmcourse.kernels.assembly import gpu_assemblies, gpu_assembly
 from lmcourse.kernels.cross_entropy import CrossEntropyPyTorch, CrossEntropyTriton, cross_entropy_triton
 from lmcourse.kernels.flash_attention import (FlashAttention2PyTorch, FlashAttention2Triton, flash_attention_core,
                                               key_tile_end)
-from lmcourse.kernels.gelu import GELU_CUDA_SOURCE, gelu_manual, gelu_triton, load_gelu_cuda
+from lmcourse.kernels.gelu import GELU_CUDA_SOURCE, gelu_manual, gelu_triton, gelu_variants, load_gelu_cuda
 from lmcourse.kernels.matmul import matmul_reference, matmul_triton, tile_order
 from lmcourse.kernels.rmsnorm import RMSNormPyTorch, RMSNormTriton, rms_norm_triton
 from lmcourse.kernels.softmax import softmax_reference, softmax_triton
@@ -31,7 +31,7 @@ from lmcourse.kernels.softmax import softmax_reference, softmax_triton
 __all__ = [
     "TRITON_AVAILABLE", "INTERPRETED", "check_tensor", "gpu_assembly", "gpu_assemblies",
     "softmax_reference", "softmax_triton",
-    "gelu_manual", "gelu_triton", "GELU_CUDA_SOURCE", "load_gelu_cuda",
+    "gelu_manual", "gelu_triton", "GELU_CUDA_SOURCE", "load_gelu_cuda", "gelu_variants",
     "RMSNormPyTorch", "RMSNormTriton", "rms_norm_triton",
     "CrossEntropyPyTorch", "CrossEntropyTriton", "cross_entropy_triton",
     "matmul_reference", "matmul_triton", "tile_order",

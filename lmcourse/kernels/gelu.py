@@ -6,19 +6,22 @@ writes; chapter 6 counts them with the profiler) for a memory-bound function. ``
 write per element); ``GELU_CUDA_SOURCE`` / ``load_gelu_cuda`` do the same in CUDA C++ through
 ``torch.utils.cpp_extension.load_inline`` (only where nvcc and a GPU exist). PyTorch's own
 ``F.gelu(approximate="tanh")`` and ``torch.compile(gelu_manual)`` are the other two ways; the chapter
-times all five. Forward only (the backward would be fused the same way).
+times all five. ``gelu_variants`` says which of the fused ones this machine can run (and why not the
+others), so the chapter shows the timing, not the toolchain checks. Forward only (the backward would
+be fused the same way).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 
 import torch
 
-from lmcourse.kernels._triton import check_tensor, falls_back_to, tl, triton
+from lmcourse.kernels._triton import AVAILABLE, INTERPRETED, check_tensor, falls_back_to, tl, triton
 
-__all__ = ["gelu_manual", "gelu_triton", "GELU_CUDA_SOURCE", "load_gelu_cuda", "GELU_DTYPES"]
+__all__ = ["gelu_manual", "gelu_triton", "GELU_CUDA_SOURCE", "load_gelu_cuda", "GELU_DTYPES", "gelu_variants"]
 
 GELU_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -103,3 +106,43 @@ def load_gelu_cuda():
         extra_cuda_cflags=["-O3"],
     )
     return module.gelu
+
+
+def gelu_variants(check_input: torch.Tensor) -> tuple[dict, dict[str, str]]:
+    """The fused GeLU implementations this machine can time, and why each of the others is skipped.
+
+    Returns ({name: function}, {name: reason}) over three candidates, each checked against
+    F.gelu(approximate="tanh") on `check_input` (on the device the timing uses) before it is offered:
+    - "Triton": compiled on a GPU; without Triton, or interpreted on a CPU, it is not worth timing;
+    - "torch.compile": needs a C++ compiler (CXX, else g++) or CUDA; LMCOURSE_COMPILE=0 skips it, as
+      compiling takes seconds; a toolchain that fails shows up here, not in the middle of a timing;
+    - "CUDA (load_inline)": needs a GPU and nvcc.
+    """
+    if not isinstance(check_input, torch.Tensor) or not check_input.is_floating_point():
+        raise TypeError(f"check_input: expected a floating-point Tensor, got {type(check_input).__name__}")
+    reference = torch.nn.functional.gelu(check_input, approximate="tanh")
+    variants, skipped = {}, {}
+    if not AVAILABLE:
+        skipped["Triton"] = "Triton is not installed here (the reference ran in its place)"
+    elif INTERPRETED:
+        skipped["Triton"] = "interpreted on the CPU (checked, not timed)"
+    else:
+        variants["Triton"] = gelu_triton
+    compiler = torch.cuda.is_available() or shutil.which(os.environ.get("CXX", "g++")) is not None
+    if not compiler or os.environ.get("LMCOURSE_COMPILE", "1") == "0":
+        skipped["torch.compile"] = "no C++ compiler found (or LMCOURSE_COMPILE=0)"
+    else:
+        compiled = torch.compile(gelu_manual)
+        try:  # the first call compiles
+            torch.testing.assert_close(compiled(check_input), reference)
+            variants["torch.compile"] = compiled
+        except Exception as error:  # e.g. a compiler without Python's headers
+            skipped["torch.compile"] = f"compilation failed: {str(error).splitlines()[0][:80]}"
+    if torch.cuda.is_available() and shutil.which("nvcc") is not None:
+        variants["CUDA (load_inline)"] = load_gelu_cuda()
+    else:
+        skipped["CUDA (load_inline)"] = "needs a GPU and nvcc: the source above was not compiled"
+    for name, fn in variants.items():
+        if name != "torch.compile":
+            torch.testing.assert_close(fn(check_input), reference)
+    return variants, skipped
