@@ -93,3 +93,25 @@ def assert_same_panel(js: str, python: str, what) -> None:
     py_chart, _, py_rest = python.partition("</svg>")
     assert js_rest == py_rest, f"{what}: the text after the chart differs"
     assert_same_chart(js_chart, py_chart, what)
+
+
+def widget_page(context, *widgets):
+    """A page of `context` holding the widgets' HTML outputs (a generator for a pytest fixture: it
+    yields the page, then fails if any script on it raised, and closes it)."""
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content(f"<html><body>{''.join(w._repr_html_() for w in widgets)}</body></html>")
+    yield page
+    assert not errors, f"script errors: {errors}"
+    page.close()
+
+
+def widget_page_in_own_browser(*widgets):
+    """`widget_page` in a browser of its own, skipping the test when no browser is available."""
+    import pytest
+
+    if unavailable():
+        pytest.skip(unavailable())
+    with chromium() as context:
+        yield from widget_page(context, *widgets)

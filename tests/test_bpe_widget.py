@@ -86,17 +86,10 @@ def test_text_control_html_keeps_the_text():
 
 @pytest.fixture(scope="module")
 def page():
-    if REASON:
-        pytest.skip(REASON)
-    with browser.chromium() as context:
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        widget = bpe_merge_explorer(TOY, num_merges=12, special_tokens=SPECIALS)
-        page.set_content(f"<html><body>{widget._repr_html_()}</body></html>")
+    widget = bpe_merge_explorer(TOY, num_merges=12, special_tokens=SPECIALS)
+    for page in browser.widget_page_in_own_browser(widget):
         page.widget = widget
         yield page
-        assert not errors, f"script errors: {errors}"
 
 
 # Characters of every kind the pre-tokenizer tells apart: ASCII letters, digits, punctuation and

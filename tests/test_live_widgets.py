@@ -71,19 +71,9 @@ def chromium():
         yield context
 
 
-def _widget_page(context, html: str):
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_content(f"<html><body>{html}</body></html>")
-    yield page
-    assert not errors, f"script errors: {errors}"
-    page.close()
-
-
 @pytest.fixture(scope="module")
 def page(chromium):
-    yield from _widget_page(chromium, zero_widget()._repr_html_())
+    yield from browser.widget_page(chromium, zero_widget())
 
 
 def _numbers(rng: random.Random) -> list[float]:
@@ -176,7 +166,7 @@ def roofline_page(chromium):
     """Two roofline widgets: the book's (H100, decode step) and one that starts on an A100."""
     widgets = (roofline_widget("H100-80GB", "bf16", "decode step", machine=CPU),
                roofline_widget("A100-80GB", "fp16", "matmul", machine=CPU))
-    yield from _widget_page(chromium, "".join(w._repr_html_() for w in widgets))
+    yield from browser.widget_page(chromium, *widgets)
 
 
 def _shape(rng: random.Random) -> int:

@@ -107,15 +107,7 @@ def test_widget_bad_input():
 
 @pytest.fixture(scope="module")
 def page():
-    if REASON:
-        pytest.skip(REASON)
-    with browser.chromium() as context:
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_content(f"<html><body>{lsh_scurve_widget()._repr_html_()}</body></html>")
-        yield page
-        assert not errors, f"script errors: {errors}"
+    yield from browser.widget_page_in_own_browser(lsh_scurve_widget())
 
 
 @needs_browser

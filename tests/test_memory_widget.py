@@ -89,15 +89,7 @@ def test_starting_values_are_checked():
 
 @pytest.fixture(scope="module")
 def page():
-    if browser.unavailable():
-        pytest.skip(browser.unavailable())
-    with browser.chromium() as context:
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_content(f"<html><body>{memory_widget()._repr_html_()}</body></html>")
-        yield page
-        assert not errors, f"script errors: {errors}"
+    yield from browser.widget_page_in_own_browser(memory_widget())
 
 
 def _random_settings(rng: random.Random, widget) -> dict:
