@@ -4,7 +4,8 @@ Each preset is a config in the JSON layout of `--config` (model / train / data) 
 what hardware it is for, how to launch it, and what it is expected to reach. Expected times and
 losses are quoted only where they were measured (the note says where); others say "not yet measured".
 
-- `cpu`: the book's generated corpus, a model that trains in minutes on a laptop's cores;
+- `cpu`: the book's generated corpus and a 1.4M-parameter model, for a machine without a GPU
+  (about an hour on a 2-core VM, measured in part: see its note);
 - `colab-t4`: TinyStories on a free Colab T4 (fp32: a T4 has no fast bf16);
 - `h100`: the CS336 assignment 1 configuration: TinyStories, d_model 512, d_ff 1344, 4 layers,
   16 heads, context 256, vocab 10,000, 327.68M tokens (128 x 256 x 10,000 steps), bf16;
@@ -26,7 +27,9 @@ _SPECIALS = ["<|endoftext|>"]
 
 PRESETS: dict[str, dict] = {
     "cpu": {
-        "note": "a laptop CPU, minutes; the generated corpus (offline). Expected loss and time: not yet measured.",
+        "note": ("a CPU; the generated corpus (offline). Measured in part on a loaded 2-core VM (2026-12-07): "
+                 "about 2,400 tokens/s, so about an hour for its 8.2M tokens; train loss 1.15 at step 450 of "
+                 "2,000. Final loss: not yet measured."),
         "config": {
             "model": {"context_length": 128, "d_model": 128, "num_layers": 4, "num_heads": 4, "d_ff": 384},
             "train": {"batch_size": 32, "max_iters": 2000, "max_lr": 3e-3, "min_lr": 3e-4, "warmup_iters": 100,
