@@ -29,6 +29,19 @@ def unavailable() -> str | None:
     return None
 
 
+def needs_browser():
+    """A pytest mark that skips a test when no browser is available and says how to get one; in CI
+    (.ci/test sets LMCOURSE_REQUIRE_BROWSER=1) a missing browser fails the module instead."""
+    import os
+
+    import pytest
+
+    reason = unavailable()
+    if reason and os.environ.get("LMCOURSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser test required but unavailable: {reason}", pytrace=False)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
 @contextlib.contextmanager
 def chromium():
     """A browser context on a fresh, empty user-data-dir."""

@@ -4,7 +4,6 @@ views, and must draw the Python panel string for string for any text and step.""
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
@@ -14,10 +13,7 @@ from lmcourse.tokenizer import bpe_steps
 from lmcourse.widgets import _live, bpe_merge_explorer, bpe_panel_html, describe_start, describe_step
 from lmcourse.widgets.bpe_merges import MAX_CHARS
 
-REASON = browser.unavailable()
-if REASON and os.environ.get("LMCOURSE_REQUIRE_BROWSER") == "1":
-    pytest.fail(f"browser test required but unavailable: {REASON}", pytrace=False)
-needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+needs_browser = browser.needs_browser()
 
 TOY = "a banana, a bandana, and an ananas"  # chapter 1's text
 SPECIALS = ["<|endoftext|>", "<|end|>", "[SEP]", "<|endoftext|><|endoftext|>"]  # the last overlaps the first

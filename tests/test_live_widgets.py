@@ -10,7 +10,6 @@ sets LMCOURSE_REQUIRE_BROWSER=1 in CI, which makes that a failure.
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
@@ -23,10 +22,7 @@ from lmcourse.widgets._svg import Panel
 from lmcourse.widgets.roofline import MEASURED, OPERATIONS, operation_cost, roofline_panel_html, roofline_widget
 from lmcourse.widgets.zero import PSI_CHOICES, zero_html, zero_widget
 
-REASON = browser.unavailable()
-if REASON and os.environ.get("LMCOURSE_REQUIRE_BROWSER") == "1":
-    pytest.fail(f"browser test required but unavailable: {REASON}", pytrace=False)
-needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+needs_browser = browser.needs_browser()
 
 
 # ---- the Python side, no browser -----------------------------------------------------------------
@@ -65,8 +61,8 @@ def test_output_carries_its_spec_scripts_and_starting_panel():
 @pytest.fixture(scope="module")
 def chromium():
     """One browser for the module (Playwright's sync API runs one at a time); a page per widget."""
-    if REASON:
-        pytest.skip(REASON)
+    if browser.unavailable():
+        pytest.skip(browser.unavailable())
     with browser.chromium() as context:
         yield context
 

@@ -1,7 +1,6 @@
 """The LSH S-curve widget shows what lmcourse.data.lsh computes, and its sliders pick the panel, in
 Python and in the reader's browser (js/lsh.js, checked against the Python panel in Chromium)."""
 
-import os
 import re
 
 import numpy as np
@@ -12,10 +11,7 @@ from lmcourse.data.lsh import lsh_candidate_probability, lsh_threshold
 from lmcourse.widgets import lsh_scurve_widget, scurve_panel_html, scurve_points, scurve_svg
 from lmcourse.widgets.lsh import BAND_CHOICES, ROW_CHOICES, empirical_points
 
-REASON = browser.unavailable()
-if REASON and os.environ.get("LMCOURSE_REQUIRE_BROWSER") == "1":
-    pytest.fail(f"browser test required but unavailable: {REASON}", pytrace=False)
-needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+needs_browser = browser.needs_browser()
 
 
 def test_scurve_points_are_the_banding_formula():

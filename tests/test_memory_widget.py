@@ -13,7 +13,7 @@ from lmcourse.accounting import GPUS, PRECISIONS, PRESETS, MemoryBreakdown, coun
 from lmcourse.widgets import memory_bar_html, memory_widget, training_time_html
 from lmcourse.widgets.memory import custom_config, format_bytes
 
-needs_browser = pytest.mark.skipif(browser.unavailable() is not None, reason=browser.unavailable() or "")
+needs_browser = browser.needs_browser()
 
 
 def _widths(html):

@@ -2,7 +2,6 @@
 pick the panel, in Python and in the reader's browser (js/speculative.js, checked against the
 Python panel in Chromium). The sampling itself is tested in test_speculative.py."""
 
-import os
 
 import numpy as np
 import pytest
@@ -12,10 +11,7 @@ from lmcourse.accounting.speculative import best_gamma, expected_speedup, expect
 from lmcourse.widgets.speculative import (COST_CHOICES, GAMMA_CHOICES, speculative_curves, speculative_panel_html,
                                           speculative_widget)
 
-REASON = browser.unavailable()
-if REASON and os.environ.get("LMCOURSE_REQUIRE_BROWSER") == "1":
-    pytest.fail(f"browser test required but unavailable: {REASON}", pytrace=False)
-needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+needs_browser = browser.needs_browser()
 
 # Points as chapter 10 measures them (a numpy float among them), a speedup only for gamma = 3.
 MEASURED = {1: [(0.55, 1.5, None)], 3: [(np.float32(0.612), 2.3, 0.83), (0.9, 3.4, None)], 8: []}
