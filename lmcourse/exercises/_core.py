@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lmcourse.exercises import study
 from lmcourse.exercises.compare import Mismatch, _kind, _short, expect  # the comparison every kind uses
 
 __all__ = [
@@ -227,6 +228,9 @@ class Workbook:
         if len(self.exercises) != len(module.EXERCISES):
             raise ValueError(f"lmcourse.exercises.ch{chapter:02d}: two exercises share a name")
         self.results: dict[str, Outcome] = {}
+        # the study devices (lmcourse.exercises.study): questions before the chapter and after it
+        self.warm_up_questions = tuple(getattr(module, "WARM_UP", ()))
+        self.quiz_questions = tuple(getattr(module, "QUIZ", ()))
 
     def number(self, name: str) -> int:
         return list(self.exercises).index(name) + 1
@@ -272,6 +276,30 @@ class Workbook:
                 for wrapped in textwrap.wrap(line, VERDICT_WIDTH, initial_indent="  ", subsequent_indent="  ",
                                              break_long_words=False, break_on_hyphens=False)]
         return "\n".join(first + rest)
+
+    def warm_up(self) -> _Display:
+        """The warm-up: questions to try before reading the chapter, answers collapsed."""
+        return self._study("warm-up", f"Warm-up: {len(self.warm_up_questions)} questions before chapter "
+                           f"{self.chapter} starts (try them first; the answers are collapsed)",
+                           self.warm_up_questions)
+
+    def quiz(self, answers: Mapping | None = None) -> _Display | None:
+        """The quiz after the summary. Shown, a choice checks itself when picked; with `answers`
+        (question number -> option, e.g. {1: "b"}) the verdicts are printed instead."""
+        if answers is None:
+            return self._study("quiz", f"Quiz on chapter {self.chapter}: pick an option, and it says "
+                               "whether it is right", self.quiz_questions)
+        lines, right = study.verdicts(self.quiz_questions, answers)
+        total = sum(q.is_choice for q in self.quiz_questions)
+        print("\n".join([f"Quiz, chapter {self.chapter}: {right} of {total} right"] + lines))
+        return None
+
+    def _study(self, kind: str, title: str, questions: tuple) -> _Display:
+        if not questions:
+            raise ValueError(f"chapter {self.chapter} has no {kind} questions "
+                             f"(expected {'WARM_UP' if kind == 'warm-up' else 'QUIZ'} in "
+                             f"lmcourse/exercises/ch{self.chapter:02d}.py)")
+        return _Display(study.render_text(title, questions), html_=study.render_html(title, questions, kind=kind))
 
     def report(self) -> _Display:
         """The report card: every exercise of the chapter with its status."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 EOT = "<|endoftext|>"
 
@@ -119,4 +120,59 @@ EXERCISES = [
              "A multilingual tokenizer must be trained on multilingual text."),
     value_exercise("greedy_pieces", "is greedy at least shorter?", greedy_pieces, check=_check_greedy_pieces),
     function_exercise("marker_tokens", "undeclared special tokens", marker_tokens, check=_check_marker_tokens),
+]
+
+# The study devices (lmcourse.exercises.study): before the chapter, and after its summary.
+WARM_UP = [
+    choice("When BPE is *trained*, what decides which pair of tokens becomes the next new token?",
+           ["the pair that comes first in alphabetical order",
+            "the adjacent pair that occurs most often in the training text",
+            "the pair whose merged token is longest",
+            "a fixed list of common English subwords"],
+           "b", "Training is greedy on frequency: count every adjacent pair, merge the most frequent one, "
+                "repeat. Ties need a rule; the book's is the greater pair."),
+    open_question("A tokenizer that makes every UTF-8 byte a token has how many ids, and what does that "
+                  "cost a Transformer?",
+                  "256 ids, and nothing is ever unknown; but a sequence is as long as the text in bytes, "
+                  "about four times longer than with GPT-2's tokenizer on English, and attention's cost "
+                  "grows with that length."),
+    open_question("Merge the pair (`u`, `s`) once in the characters of `unusual_users`. What is left?",
+                  "`u n us u a l _ us e r s`: 11 tokens from 13. The chapter's cell runs it, and shows "
+                  "why a real BPE would have merged another pair first."),
+]
+
+QUIZ = [
+    choice("A model is served to a chat user. Which phase of generating the answer is limited by "
+           "memory bandwidth rather than arithmetic?",
+           ["prefill: all prompt tokens go through the model at once",
+            "decode: one new token per step, each step reading all weights and the KV cache",
+            "both equally", "neither; inference is always compute-bound"],
+           "b", "Prefill multiplies matrices by many tokens at once; decode does little arithmetic per "
+                "byte it reads. Chapters 5 and 10 measure both."),
+    choice("Llama 3's weights can be downloaded, its training data cannot. Which level of openness is that?",
+           ["closed", "open-weight", "open-source"],
+           "b", "Open-source (e.g. OLMo) also publishes data and code; closed models are reachable only "
+                "through an API."),
+    choice("What does the bitter lesson, read correctly, say?",
+           ["scale is all you need; algorithms no longer matter",
+            "methods that turn more compute into better models win, so efficiency matters most at scale",
+            "hand-designed features beat learned ones when data is scarce"],
+           "b", "The lesson is about methods that scale; wasted compute costs the most at the largest scale."),
+    choice("How does a *trained* BPE tokenizer encode a new piece of text?",
+           ["it counts the pairs in the new text and merges the most frequent, as in training",
+            "it applies the learned merges in the order they were learned, inside each pre-token",
+            "it takes the longest vocabulary token at each position"],
+           "b", "Encoding re-learns nothing; greedy longest match is a different tokenizer that the "
+                "chapter shows disagreeing with it."),
+    choice("You grow a BPE vocabulary from 32,000 to 64,000 tokens. What happens?",
+           ["sequences get shorter, and the embedding and output matrices get bigger",
+            "sequences get longer, and the model gets smaller",
+            "nothing changes but the training time of the tokenizer"],
+           "a", "Vocabulary size trades sequence length against the parameters of the two vocab-sized "
+                "matrices; the chapter measures both sides."),
+    choice("By the Chinchilla rule of thumb, about how many training tokens is compute-optimal for a "
+           "1-billion-parameter model?",
+           ["1 billion", "20 billion", "1 trillion"],
+           "b", "About 20 tokens per parameter; chapter 9 fits the rule itself. Models meant to be served "
+                "a lot are trained on far more."),
 ]
