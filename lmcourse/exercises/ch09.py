@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def compute_optimal(E, A, B, alpha, beta, C):
@@ -143,4 +144,56 @@ EXERCISES = [
         "extrapolating 14 orders of magnitude multiplies any error in a by 14 in log10 N_opt. The "
         "bootstrap, if anything, understates this: it knows the noise between runs, not whether the "
         "law bends at larger scale."),
+]
+
+WARM_UP = [
+    choice("The squared error of a sample mean of n draws is sigma^2 / n. Plotted on log-log axes "
+           "against n, what does it look like?",
+           ["a straight line of slope -1", "a straight line of slope -1/2",
+            "a curve that flattens out at a floor", "an exponential decay"],
+           "a", "log(sigma^2 / n) = log sigma^2 - log n: a line of slope -1. A power law is a straight "
+                "line on log-log axes, which is why scaling laws are fitted there."),
+    open_question("A dense Transformer with N parameters trains on D tokens. About how many FLOPs does "
+                  "that cost, and where does the constant come from?",
+                  "About 6ND: 2 FLOPs per parameter per token for the forward pass (a multiply and an "
+                  "add) and about twice that for the backward pass."),
+    open_question("You can afford ten times more compute for your next model. Would you spend it on a "
+                  "bigger model, on more data, or on both? Guess a split before reading.",
+                  "Chinchilla's answer is both, about equally: N and D each grow as C^0.5, so ten times "
+                  "the compute buys about 3.2 times the parameters and 3.2 times the tokens."),
+]
+
+QUIZ = [
+    choice("Two IsoFLOP grids give the exponents a = 0.73 (Kaplan) and a = 0.50 (Chinchilla) for "
+           "N_opt ~ C^a, anchored at the same model today. After four more decades of compute, how far "
+           "apart are their recommended model sizes?",
+           ["about 1.2 times", "about 2.5 times", "about 8 times", "about 10,000 times"],
+           "c", "The ratio changes by 10^(0.23 * 4), about 8.3. A small difference in exponent compounds "
+                "with every decade of extrapolation."),
+    choice("Why is an IsoFLOP profile fitted with a parabola in log N rather than in N?",
+           ["N is too large a number for a polynomial fit",
+            "halving and doubling the model cost about the same loss, so the valley is symmetric in log N",
+            "the loss is linear in N, and the parabola adds the floor E"],
+           "b", "The valley is symmetric in the ratio N / N_opt. In N itself it is lopsided, and a "
+                "parabola would pull the minimum towards the large models."),
+    choice("Plugging Hoffmann et al.'s *published* Approach-3 parameters into the closed form at "
+           "Chinchilla's budget gives about how many tokens per parameter?",
+           ["about 20, as the paper's rule says", "over 90", "about 1.7, as GPT-3 used"],
+           "b", "The chapter computes it: the published fit implies over 90 tokens per parameter. Besiroglu "
+                "et al.'s refit brings it back to about 20, in line with the paper's other two approaches."),
+    choice("A model will serve 10^13 tokens over its life. Compared with the Chinchilla-optimal model "
+           "for the same loss, the model that minimises training plus inference compute is:",
+           ["larger, and trained on fewer tokens", "the same model; inference does not change training",
+            "smaller, and trained on more tokens per parameter"],
+           "c", "Inference costs about 2N FLOPs per token, so a smaller model pays back its longer "
+                "training on every request; the chapter finds over 40 tokens per parameter at 10^13 served."),
+    choice("You have 1T unique tokens and a budget of 4T training tokens. What is four epochs worth?",
+           ["almost 4T fresh tokens", "exactly 1T: repeats teach nothing", "about 2T: each repeat is worth half"],
+           "a", "By Muennighoff et al.'s fit, up to about four epochs repeated data is worth over 90% of "
+                "fresh data; only after that does its value decay."),
+    open_question("Our tiny grid predicts fewer than one token per parameter at 10^24 FLOPs. Name two "
+                  "reasons not to believe it.",
+                  "It spans less than one decade of compute (the bootstrap interval covers orders of "
+                  "magnitude), and its runs are biased: one learning rate for all sizes, a vocabulary head "
+                  "that is a large share of N, and runs of a few hundred steps limited by optimisation."),
 ]
