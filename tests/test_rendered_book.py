@@ -259,7 +259,7 @@ _CONTRAST_JS = """() => {
     return getComputedStyle(document.body).backgroundColor;
   };
   const low = [];
-  document.querySelectorAll('.lmcourse-live *').forEach(e => {
+  document.querySelectorAll('.lmcourse-live *, .lmcourse-quiz *').forEach(e => {
     if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return;
     if (!e.getClientRects().length) return;  // hidden (another page of a stack)
     // SVG text is painted with fill, not color (a chart's labels and its caption)
@@ -410,6 +410,46 @@ def test_every_live_widget_control_redraws_the_package_figure(chapter, server, b
                     f"for {settings}")
                 if expected != old:
                     assert after["panel"] != before["panel"], f"{chapter}: {control['name']} did not redraw"
+        assert not errors, f"{chapter}: script errors {errors}"
+    finally:
+        page.close()
+
+
+_CLICK_EVERY_OPTION_JS = """() => [...document.querySelectorAll('.lmcourse-quiz')].map(quiz => ({
+  kind: quiz.classList.contains('lmcourse-warm-up') ? 'warm-up' : 'quiz',
+  right: [...quiz.querySelectorAll('fieldset[data-answer]')].map(fs => {
+    const right = [];
+    for (const input of fs.querySelectorAll('input[type=radio]')) {
+      input.click();
+      if (fs.querySelector('.lmcourse-quiz-feedback').classList.contains('right')) right.push(input.value);
+    }
+    return right;
+  }),
+  answers: [...quiz.querySelectorAll('details')].length}))"""
+
+
+@pytest.mark.parametrize("chapter", [c.relative_to(ROOT).with_suffix(".html").as_posix() for c in book.chapters()])
+def test_warm_up_and_quiz_check_themselves_on_the_page(chapter, server, browser_context):
+    """On the built page, with no kernel: a lecture chapter shows its warm-up first and its quiz
+    later; clicking every option of every choice marks exactly the package's answer right, and every
+    question keeps its answer collapsed for a reader whose browser runs no script."""
+    from lmcourse.exercises import Workbook
+
+    number = int(Path(chapter).name[:2])
+    page = browser_context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{server}/{chapter}", wait_until="networkidle")
+        found = page.evaluate(_CLICK_EVERY_OPTION_JS)
+        if number > 17:  # the appendix is not a lecture
+            assert found == [], f"{chapter}: unexpected quiz"
+            return
+        workbook = Workbook(number)
+        expected = [(kind, [[q.answer] for q in questions if q.is_choice], len(questions))
+                    for kind, questions in (("warm-up", workbook.warm_up_questions), ("quiz", workbook.quiz_questions))]
+        assert [(f["kind"], f["right"], f["answers"]) for f in found] == expected, \
+            f"{chapter}: the page's self-checks differ from lmcourse.exercises.ch{number:02d}"
         assert not errors, f"{chapter}: script errors {errors}"
     finally:
         page.close()
