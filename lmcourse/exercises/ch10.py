@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lmcourse.exercises import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def alpha(p: torch.Tensor, q: torch.Tensor) -> float:
@@ -82,4 +83,56 @@ EXERCISES = [
     value_exercise("ttft_and_latency", "time to first token", ttft_and_latency, rel_tol=0.1,
                    explanation="Within 10%: a hand estimate from 2 N FLOPs per token and the weights' bytes "
                                "passes; the package's count adds attention and the KV cache."),
+]
+
+WARM_UP = [
+    choice("A chat model writes its answer one token at a time. For each new token, what must the "
+           "model read from GPU memory?",
+           ["only the new token's embedding", "all of its weights, plus the keys and values of earlier tokens",
+            "only the last layer's weights"],
+           "b", "Every decode step runs the whole network for one token per sequence, so it reads every "
+                "weight and the sequence's KV cache while doing little arithmetic on each byte."),
+    open_question("Serving 64 users at once instead of one: what happens to the tokens per second of the "
+                  "server, and to the wait of each user between tokens?",
+                  "Throughput rises a lot, because one pass over the weights serves 64 sequences; each "
+                  "user's per-token latency rises a little, and more as the 64 KV caches take over the "
+                  "bytes read. The worked problem computes both for Llama-2-7B."),
+    open_question("Sampling at temperature 0 picks the most likely token every time. What does a "
+                  "temperature of 2 do to the next-token distribution?",
+                  "It divides the logits by 2 before the softmax, flattening the distribution: unlikely "
+                  "tokens gain probability, so the text is more varied and more often wrong."),
+]
+
+QUIZ = [
+    choice("At batch 1, a Llama-2-7B decode step in bf16 has an arithmetic intensity of about 1 FLOP "
+           "per byte. The H100's ridge point is near 300. What bounds the step?",
+           ["the tensor cores' peak FLOPs", "memory bandwidth: reading the weights and the KV cache",
+            "the PCIe link to the host"],
+           "b", "Far below the ridge point, a kernel waits for bytes; the chapter's roofline puts "
+                "decoding at under half a percent of peak."),
+    choice("Changing Llama-2-7B from 32 KV heads to 8 (GQA) does what to its KV cache?",
+           ["divides it by 4", "divides it by 32", "nothing: the number of query heads is unchanged"],
+           "a", "The cache stores keys and values per KV head; 32 / 8 = 4. MQA, with one KV head, would "
+                "divide it by 32."),
+    choice("Speculative sampling with a draft model accepts each draft token with probability "
+           "min(1, q/p) and resamples on rejection. What distribution do its outputs follow?",
+           ["the draft model's", "a mixture of the draft's and the target's, weighted by the acceptance rate",
+            "exactly the target model's"],
+           "c", "The rejection step corrects for the draft's errors: the chapter checks it with a chi-square "
+                "test. Only the speed depends on how good the draft is."),
+    choice("On this chapter's CPU, speculative decoding gave little or no speed-up. Why?",
+           ["the draft costs about half a target step, since tiny models are dominated by per-call "
+            "overhead, not by reading weights",
+            "the acceptance rate was too low to ever help",
+            "speculative decoding only works with greedy sampling"],
+           "a", "The speedup formula needs a cheap draft (c near 0.1, as for a 7B draft of a 70B target on an "
+                "H100); with c near 0.5 even the formula predicts about no gain."),
+    choice("A server that reserves room for each request's longest possible answer serves fewer requests "
+           "than one with a paged KV cache. Why?",
+           ["paging compresses the keys and values",
+            "most of each worst-case reservation is never used, and paging hands out blocks only as "
+            "tokens arrive",
+            "paging lets requests share their KV caches"],
+           "b", "A block table maps a request's logical blocks to any free physical ones, so memory is "
+                "taken one block at a time and returned when the request finishes."),
 ]
