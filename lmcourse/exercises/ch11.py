@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def mup_lrs(base_lr, base_width, width):
@@ -73,4 +74,51 @@ EXERCISES = [
     function_exercise("run_plan", "DeepSeek's rules at your budget", run_plan,
                       [(64, 4e14, 0.4, 14), (8, 1e15, 0.5, 1), (1024, 9.89e14, 0.35, 30), (1, 1e14, 1.0, 0.5)],
                       rel_tol=1e-9),
+]
+
+WARM_UP = [
+    choice("You tuned the learning rate of a 64-wide model. Trained the standard way with Adam, a "
+           "1,024-wide model of the same depth most likely wants:",
+           ["the same learning rate", "a smaller learning rate", "a larger learning rate"],
+           "b", "With Adam every update entry is about the learning rate in size, and a wider layer sums "
+                "more of them: its output moves more per step, so the same learning rate is too large."),
+    open_question("A run's cosine schedule is planned for 10,000 steps. Why is its checkpoint at step "
+                  "5,000 not as good as a finished 5,000-step run?",
+                  "At step 5,000 the cosine is still near its peak learning rate; a 5,000-step run would "
+                  "have decayed by then, and the decay is where much of the loss drop comes from. The "
+                  "worked problem measures the gap."),
+]
+
+QUIZ = [
+    choice("Under muP with Adam, how does the learning rate of a hidden matrix change when the model "
+           "becomes m times wider than the base width?",
+           ["it stays the same", "it is divided by m", "it is divided by the square root of m",
+            "it is multiplied by m"],
+           "b", "Adam's update of a hidden matrix moves the output in proportion to the width, so muP "
+                "divides its learning rate by the width multiplier m (and scales the output logits by 1/m)."),
+    choice("In the chapter's sweep, what does muP change about the learning-rate valleys of widths 32, "
+           "64 and 128?",
+           ["they line up, so one sweep at a small width sets the learning rate of the large one",
+            "they all get deeper by the same amount",
+            "they move right, so wider models need larger learning rates"],
+           "a", "That is the point of muP: the optimum is a property of the base width and transfers; "
+                "under SP the valley moved left as the model widened."),
+    choice("An Adam run at batch 256 used a learning rate of 3e-4. The batch grows to 4,096, still "
+           "below the critical batch size. The square-root rule suggests:",
+           ["3e-4, unchanged", "1.2e-3", "4.8e-3"],
+           "b", "The batch grew 16 times; the square-root rule multiplies the learning rate by 4. The "
+                "linear rule, meant for SGD, would give 4.8e-3."),
+    choice("Past the critical batch size, doubling the batch:",
+           ["still halves the number of steps to a given loss",
+            "barely reduces the steps, so it mostly spends more tokens",
+            "makes training diverge"],
+           "b", "Once the gradient noise is small next to the gradient, a bigger batch gives a better "
+                "estimate of a gradient that is already well estimated; chapter 7 measures the turn."),
+    choice("You want finished models at four data sizes for a scaling-law fit. Why does WSD make "
+           "this cheaper than cosine?",
+           ["WSD trains faster per step",
+            "one stable run can branch a short decay at each size, instead of one full run per size",
+            "WSD needs no warmup"],
+           "b", "The stable phase does not depend on where the run ends. The worked problem shows each "
+                "branch reaching the loss of a full cosine run of its length for a fraction of the compute."),
 ]
