@@ -51,7 +51,17 @@ def _train_each(rank, world_size, names):
         model = _model()
         strategy = make_strategy(name, model, _config().optimizer_kwargs())
         rows = train(model, _tokens(), _tokens()[:800], _config(), strategy=strategy)
-        out[name] = (rows, strategy.full_state())
+        state = strategy.full_state()
+        # Loading the gathered state back into this rank's shards, then gathering again, must
+        # give it back unchanged: the path a resumed checkpoint takes.
+        strategy.base_optimizer.state.clear()
+        strategy.load_optimizer_state(state[1])
+        reloaded = strategy.full_state()[1]
+        for index, entry in state[1]["state"].items():
+            for key in ("m", "v"):
+                torch.testing.assert_close(reloaded["state"][index][key], entry[key], atol=0, rtol=0,
+                                           msg=f"{name}: state {index} {key} after a reload")
+        out[name] = (rows, state)
     return out
 
 

@@ -4,7 +4,8 @@
 weights: a resumed checkpoint is loaded before wrapping) into one of
   "none" (one process), "ddp" (`DDPBucketed`), "zero1" (`ShardedOptimizer`), "zero2"
   (`ShardedGradientOptimizer`), "fsdp" (`FullyShardedModule`, ZeRO stage 3),
-  "torch-ddp" (PyTorch's DistributedDataParallel, to compare against),
+  "torch-ddp" (PyTorch's DistributedDataParallel) and "torch-fsdp" (PyTorch's FSDP2, `fully_shard`),
+  to compare against,
 each driving `lmcourse.train.AdamW`, and presenting the interface of
 `lmcourse.train.distributed.SingleProcess`: this module adds no parallelism of its own, only the
 bookkeeping the loop needs around the chapter-7 classes:
@@ -15,8 +16,8 @@ bookkeeping the loop needs around the chapter-7 classes:
   step), and `load_optimizer_state` cutting that form back into this rank's shards, so a checkpoint
   does not depend on the number of ranks or the strategy that wrote it.
 
-Leaves out: PyTorch's FSDP2 in the CLI (`lmcourse.parallel.dp_runs` compares it with ours for the
-chapter), optimizers other than AdamW for the sharded strategies, and several parameter groups.
+Leaves out: optimizers other than AdamW for the sharded strategies, several parameter groups, and
+FSDP2's mixed-precision and CPU-offload policies (the loop's autocast does the mixed precision).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from lmcourse.train.optim import AdamW
 
 __all__ = ["STRATEGIES", "make_strategy"]
 
-STRATEGIES = ("none", "ddp", "zero1", "zero2", "fsdp", "torch-ddp")
+STRATEGIES = ("none", "ddp", "zero1", "zero2", "fsdp", "torch-ddp", "torch-fsdp")
 ELEMENTWISE = ("m", "v")  # AdamW's per-element state; "step" is one number per parameter
 DDP_BUCKET_MB = 25.0  # PyTorch DDP's default bucket size
 
@@ -211,6 +212,62 @@ class _FSDP(_Distributed):
                 for k in ELEMENTWISE}}
 
 
+class _TorchFSDP(_Distributed):
+    """PyTorch's FSDP2: `fully_shard` on every block, then on the root, so each block's parameters
+    are gathered just before it runs and freed after. Every parameter becomes a DTensor sharded
+    along dim 0, and AdamW's state (created by `zeros_like`) is sharded the same way: the course's
+    AdamW runs unchanged on DTensors."""
+
+    name, sharded = "torch-fsdp", True
+
+    def __init__(self, model, optimizer_kwargs):
+        from torch.distributed.fsdp import fully_shard
+
+        broadcast_module(model)  # fully_shard keeps each rank's own slice: make them all rank 0's
+        for block in model.layers:
+            fully_shard(block)
+        fully_shard(model)
+        super().__init__(model, model, AdamW(model.parameters(), **optimizer_kwargs))
+        # The sharded parameters, in the model's order. model.parameters() is not always them: FSDP2
+        # swaps the unsharded tensors in while a module runs, and leaves the root's in after a forward
+        # with no backward (an evaluation).
+        self.sharded_params = list(self.optimizer.param_groups[0]["params"])
+
+    def _before_update(self, optimizer, args, kwargs) -> None:
+        # The norm from the local shards (a DTensor's own norm would already be global, and summing
+        # it again over ranks would count it twice); the clip scales the local shards in place.
+        max_norm, wanted = self._want
+        if not wanted:
+            return
+        local = [p.grad.to_local() for p in self.sharded_params if p.grad is not None]
+        squared = sum((g.detach().float().square().sum() for g in local), torch.zeros((), device=self._device()))
+        dist.all_reduce(squared)
+        self._norm = squared.sqrt()
+        if max_norm:
+            scale = torch.where(self._norm > max_norm, max_norm / (self._norm + 1e-6), 1.0)
+            for g in local:
+                g.mul_(scale.to(g.dtype))
+
+    def full_state(self):
+        def full(t):
+            return t.full_tensor() if hasattr(t, "full_tensor") else t
+
+        states = []
+        for p in self.sharded_params:
+            entry = self.optimizer.state.get(p)
+            states.append(None if not entry else {"step": entry["step"], **{k: full(entry[k]) for k in ELEMENTWISE}})
+        model_state = {k: full(v).detach().clone() for k, v in self.model.state_dict().items()}
+        return model_state, self._canonical(states)
+
+    def load_optimizer_state(self, state):
+        from torch.distributed.tensor import distribute_tensor
+
+        for p, entry in zip(self.sharded_params, self._states(state)):
+            if entry is not None:
+                self.optimizer.state[p] = {"step": entry["step"], **{
+                    k: distribute_tensor(entry[k].to(p.dtype), p.device_mesh, p.placements) for k in ELEMENTWISE}}
+
+
 def _gather_flat(shard: torch.Tensor, numel: int, world_size: int) -> torch.Tensor:
     """Every rank's equal `shard` concatenated, cut to the first `numel` elements (the rest is padding)."""
     full = shard.new_empty(shard.numel() * world_size)
@@ -239,4 +296,4 @@ def make_strategy(name: str, model: torch.nn.Module, optimizer_kwargs: dict) -> 
                          "(e.g. torchrun --nproc_per_node=2 -m lmcourse.train ...)")
     if name in ("ddp", "torch-ddp"):
         return _DDP(name, model, optimizer_kwargs)
-    return {"zero1": _Zero1, "zero2": _Zero2, "fsdp": _FSDP}[name](model, optimizer_kwargs)
+    return {"zero1": _Zero1, "zero2": _Zero2, "fsdp": _FSDP, "torch-fsdp": _TorchFSDP}[name](model, optimizer_kwargs)

@@ -8,7 +8,7 @@
 3. a few samples, printed and written to DIR/samples.txt.
 
 Many processes: the same command under `torchrun --nproc_per_node=N` (and torchrun's multi-node
-flags) with `--parallel ddp | zero1 | zero2 | fsdp | torch-ddp` (`lmcourse.parallel.strategies`):
+flags) with `--parallel ddp | zero1 | zero2 | fsdp | torch-ddp | torch-fsdp` (`lmcourse.parallel.strategies`):
 gloo on CPUs, NCCL on GPUs. Rank 0 prepares the data while the others wait, then every rank reads
 its rows of each global batch; rank 0 alone logs, writes checkpoints and samples. DIR must be on a
 filesystem every rank sees. A checkpoint is the single-process one whatever wrote it, so a run
