@@ -176,6 +176,41 @@ def test_torchrun_run_equals_one_process_and_checkpoints_move_between_world_size
 
 
 @pytest.mark.slow
+def test_two_nodes_started_with_torchruns_multi_node_flags_train_like_one_process(prepared, tmp_path):
+    """torchrun's usual multi-node flags (--nnodes, --node_rank, --master_addr/port), two "nodes" of
+    one process each on this machine, sharing the run folder as a cluster's shared filesystem would:
+    the loss curve is the single-process one."""
+    import socket
+
+    from lmcourse.train.__main__ import main
+
+    config = str(prepared / "cfg.json")
+    straight = _run_dir(prepared, tmp_path, "straight")
+    assert main(["--config", config, "--out", str(straight), "--sample", "0"]) == 0
+    out = _run_dir(prepared, tmp_path, "two_nodes")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc_per_node=1",
+                               f"--node_rank={node}", "--master_addr=127.0.0.1", f"--master_port={port}",
+                               "-m", "lmcourse.train", "--config", config, "--out", str(out), "--parallel", "ddp",
+                               "--sample", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+             for node in range(2)]
+    try:
+        results = [node.communicate(timeout=120) for node in nodes]
+    finally:
+        for node in nodes:
+            if node.poll() is None:
+                node.kill()
+                node.wait()
+    for node, (stdout, stderr) in zip(nodes, results):
+        assert node.returncode == 0, stderr[-3000:]
+    assert "2 ranks, parallel ddp" in results[0][0] and "2 ranks" not in results[1][0]  # rank 0 alone logs
+    _close(_losses(out), _losses(straight))
+
+
+@pytest.mark.slow
 def test_a_killed_rank_stops_the_job_with_an_error_instead_of_a_hang(prepared, tmp_path):
     out = _run_dir(prepared, tmp_path, "killed")
     job = subprocess.Popen(_torchrun("--config", str(prepared / "cfg.json"), "--out", str(out), "--parallel", "ddp",
