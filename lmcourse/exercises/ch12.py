@@ -7,6 +7,7 @@ import math
 import torch
 
 from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def bpb(perplexity: float, tokens: int, num_bytes: int) -> float:
@@ -95,4 +96,59 @@ EXERCISES = [
         "The rounding error is up to half a step, and the step is max|w| / 127 of the whole matrix. A row "
         "whose weights are 100 times smaller than the largest row's sees a relative error 100 times "
         "larger; with one scale per row each row gets a grid fitted to its own range. Neither clips."),
+]
+
+WARM_UP = [
+    choice("A model answers 30 of 100 four-option questions correctly. Before anything else, what do "
+           "you need to know to interpret the score?",
+           ["only the model's size", "the chance level (25%) and the standard error (about 4.6 points)",
+            "the perplexity of the model on the questions"],
+           "b", "Guessing scores 25% on four options, and with 100 questions the standard error "
+                "sqrt(p(1 - p)/n) is about 4.6 points: 30% is barely above chance."),
+    open_question("Two models have perplexity 12 and 20 on the same text. Can you conclude the first is "
+                  "better?",
+                  "Only if they use the same tokenizer. Perplexity is per token, and a tokenizer with "
+                  "shorter tokens makes each prediction easier; across tokenizers, compare bits per byte."),
+    open_question("A benchmark's test questions were posted on the web before a model's training data were "
+                  "crawled. What might its score then measure?",
+                  "Partly memory of the items rather than the skill they test. The chapter plants leaks, "
+                  "finds them with n-gram overlap and measures what they do to the loss and the accuracy."),
+]
+
+QUIZ = [
+    choice("The chapter's model scores near chance when asked for the answer letter, and well above "
+           "chance when each option's text is scored (cloze). What does that show?",
+           ["the model guesses; cloze scoring is broken",
+            "the model prefers right answers, but mapping an option to its letter is a skill it has "
+            "not learned",
+            "the letter questions are harder than the cloze ones"],
+           "b", "Same questions, same model: only the reading procedure changed. Small models learn the "
+                "letter indirection late, which is why they are evaluated in cloze form."),
+    choice("A byte-level model has lower perplexity per token than a BPE model on the same text. Which "
+           "is the better model?",
+           ["the byte-level model: lower perplexity is better",
+            "it cannot be told from perplexity per token; compare bits per byte",
+            "the BPE model, always"],
+           "b", "Predicting one byte is easier than predicting a whole BPE token. Per byte, in the "
+                "chapter's run, the BPE model is the better one."),
+    choice("An n-gram contamination check with n = 8 flags most of the test word problems, although "
+           "only 8 of them were leaked. Why?",
+           ["the check is broken", "short n-grams also match the template the problems share",
+            "the planted problems were copied many times"],
+           "b", "Problems built on the same template share 8-word phrases; 13-grams flag exactly the "
+                "planted ones. Small n finds paraphrases and boilerplate alike."),
+    choice("Suppose that with sixteen sampled answers per word problem, majority vote barely beats greedy "
+           "decoding, while at least one of the sixteen is right on almost every problem. What explains "
+           "the gap?",
+           ["the samples were drawn at too low a temperature",
+            "the model's mistakes are systematic: its wrong answers agree, so the vote picks them; a "
+            "checker that recognises the right answer could pick it out",
+            "majority vote only works for multiple choice"],
+           "b", "Self-consistency helps when errors scatter and the right answer is the most common one. "
+                "Picking the right one of sixteen needs a verifier, as in RL with verifiable rewards."),
+    choice("int8 weights flip a few of the model's multiple-choice answers. Which answers flip?",
+           ["random ones", "those where the two best options had nearly equal scores",
+            "only the answers that were right before"],
+           "b", "Rounding moves the logits by well under a percent, so only near ties change; the chapter "
+                "checks that every flipped answer had a tiny fp32 margin."),
 ]
