@@ -11,6 +11,7 @@ FLOP/s of the device (measured with a large matmul on CPU; the published dense f
 Usage:
     .venv/bin/python benchmarks/bench_train.py                 # CPU: the chapter-3 sizes, fp32
     .venv/bin/python benchmarks/bench_train.py --quick         # one small config, 1 repeat
+    .venv/bin/python benchmarks/bench_train.py --attention sdpa  # ours with the CLI's --attention sdpa
     python benchmarks/bench_train.py --device cuda --preset gpt2-small --precision bf16 --compile
         # on a GPU: a GPT-2-small-sized model (SwiGLU, d_ff = 8/3 d_model), bf16 autocast, torch.compile
 """
@@ -27,7 +28,7 @@ from torch_reference import TorchTransformerLM
 
 from lmcourse.accounting import GPUS, count_parameters, training_flops_per_token
 from lmcourse.config import TransformerConfig
-from lmcourse.nn import TransformerLM, cross_entropy
+from lmcourse.nn import TransformerLM, cross_entropy, sdpa_attention
 
 # name -> (config, batch_size): small enough that a 2-core CPU does a step in well under a second
 CPU_CONFIGS = {
@@ -105,6 +106,8 @@ def tokens_per_second(step, batches, device, warmup):
 def bench(name, config, batch_size, args, device, peak, peak_source):
     torch.manual_seed(0)
     ours = TransformerLM.from_config(config).to(device)
+    if args.attention == "sdpa":  # what `python -m lmcourse.train --attention sdpa` trains with
+        ours.set_attention_core(sdpa_attention)
     reference = TorchTransformerLM(config).to(device)
     reference.load_state_dict(ours.state_dict())
     g = torch.Generator().manual_seed(0)
@@ -131,6 +134,9 @@ def main():
     parser.add_argument("--preset", help="one config name (default: all for the device)")
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     parser.add_argument("--compile", action="store_true", help="torch.compile both models")
+    parser.add_argument("--attention", choices=("reference", "sdpa"), default="reference",
+                        help="our model's attention core: its own reference, or F.scaled_dot_product_attention "
+                             "(the CLI's --attention sdpa; the torch.nn side always uses SDPA)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per repeat")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
@@ -145,7 +151,7 @@ def main():
     torch.set_num_threads(torch.get_num_threads())
     print(machine())
     print(f"- torch {torch.__version__}, device {device}, {args.precision}, compile={args.compile}, "
-          f"{args.warmup} warm-up + {args.steps} timed steps, median of {args.repeats} repeats\n")
+          f"our attention {args.attention}, {args.warmup} warm-up + {args.steps} timed steps, median of {args.repeats} repeats\n")
     peak = peak_flops(device, args.precision)  # once, before the models: the same denominator for every row
     rows = [bench(name, *configs[name], args, device, *peak) for name in names]
     print(table(["config", "params", "batch", "torch.nn tok/s", "ours tok/s", "ours / torch.nn",
