@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def views(grid: torch.Tensor) -> dict:
@@ -131,4 +132,55 @@ EXERCISES = [
         "b", "Activations, not the model state, grow with the batch; keeping one tensor per block instead "
              "of all its intermediates frees most of them. The recomputed forward makes a step cost "
              "2 + 4 + 2 = 8 instead of 6 FLOPs per parameter per token."),
+]
+
+# The study devices (lmcourse.exercises.study): before the chapter, and after its summary.
+WARM_UP = [
+    choice("About how many FLOPs does it take to train a 10-billion-parameter model on 1 trillion tokens?",
+           ["1e22", "6e22", "2e21", "6e25"],
+           "b", "Six FLOPs per parameter per token (2 forward, 4 backward): 6 x 1e10 x 1e12. The chapter "
+                "derives the 6 and checks it against PyTorch's FLOP counter."),
+    choice("A 1-billion-parameter model is trained in fp32 with Adam. How much memory do the parameters, "
+           "gradients and optimiser state take, before any activation?",
+           ["about 4 GB", "about 8 GB", "about 12 GB", "about 16 GB"],
+           "d", "4 bytes of weight, 4 of gradient and 8 for Adam's two moments: 16 bytes per parameter."),
+    open_question("`x = torch.zeros(2, 3)`, `y = x.T`, then `x[0, 1] = 5`. What is `y[1, 0]` now, and why?",
+                  "5. A transpose is a view: `y` has its own shape and strides over the same storage, "
+                  "so a write through `x` shows through `y`."),
+]
+
+QUIZ = [
+    choice("For a dense layer, how do the FLOPs of the backward pass compare with those of the forward pass?",
+           ["about the same", "about twice", "about three times", "about half"],
+           "b", "The backward pass multiplies by the weights once for the input gradient and once more for "
+                "the weight gradient: 4 FLOPs per parameter per token against 2, hence 6ND."),
+    choice("bf16 and fp16 both take two bytes. Why is bf16 the usual choice for training?",
+           ["it has more mantissa bits, so it rounds less",
+            "it keeps fp32's eight exponent bits, so small gradients do not flush to zero and large "
+            "values do not overflow",
+            "GPUs have no fp16 matrix units",
+            "it needs no fp32 master weights"],
+           "b", "bf16 trades precision for fp32's range; fp16 has more precision but underflows without "
+                "loss scaling. bf16 still rounds away small updates, hence master weights."),
+    choice("In bf16 mixed precision with AdamW (bf16 weights and gradients, fp32 master weights and "
+           "moments), how many bytes of model state does each parameter cost?",
+           ["8", "12", "16", "20"],
+           "c", "2 + 2 + 4 + 4 + 4 = 16, the same as fp32: mixed precision saves time and activation "
+                "memory, not model state."),
+    choice("A 1-billion-parameter model trains at 50,000 tokens/s on one GPU whose dense bf16 peak is "
+           "1,000 TFLOP/s. What is its MFU, by the 6N rule?",
+           ["3%", "15%", "30%", "60%"],
+           "c", "6 x 1e9 x 5e4 = 3e14 FLOP/s achieved, over 1e15 peak: 30%."),
+    choice("You switch from SGD to AdaGrad, all in fp32. How much more memory does each parameter need?",
+           ["none", "4 bytes, the running sum of squared gradients",
+            "8 bytes, a momentum and a variance", "12 bytes"],
+           "b", "AdaGrad keeps one value per parameter; Adam keeps two; plain SGD keeps none."),
+    choice("The model state of a 7B model in bf16 mixed precision with AdamW does not fit on an 80 GB GPU. "
+           "Which change makes it fit?",
+           ["train in pure bf16 mixed precision instead of fp32",
+            "halve the batch size",
+            "split the model state evenly over two GPUs",
+            "checkpoint the activations"],
+           "c", "112 GB of state needs two 80 GB GPUs (ZeRO, chapter 7); batch size and checkpointing "
+                "change only the activations, and mixed precision already is the 16-byte case."),
 ]

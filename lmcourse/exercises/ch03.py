@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lmcourse.exercises import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def glu_d_ff(d_model: int) -> int:
@@ -123,4 +124,68 @@ EXERCISES = [
              "rest, proportional to p_i - 1/V, narrows the gaps to the likeliest token. With the small "
              "weight (1e-4) and the cross-entropy pulling the other way, the side effect stays small."),
     function_exercise("param_count", "count a model by hand", param_count, check=_check_param_count),
+]
+
+# The study devices (lmcourse.exercises.study): before the chapter, and after its summary.
+WARM_UP = [
+    choice("In a *pre-norm* Transformer block, where does the normalisation sit?",
+           ["after the residual addition, on the stream itself",
+            "on the input of the attention and feed-forward branches, leaving the stream a plain sum",
+            "only once, after the last block",
+            "on the output of the branch, before it is added"],
+           "b", "Post-norm normalises the sum after each addition; pre-norm normalises only what enters "
+                "each branch, so the embeddings reach the final norm untouched."),
+    choice("How does RoPE put the position of a token into attention?",
+           ["it adds a learned vector to the token's embedding",
+            "it rotates each pair of query and key coordinates by an angle proportional to the position",
+            "it adds a bias that depends on the distance to each attention score",
+            "it multiplies the value vectors by the position"],
+           "b", "Rotating both the query and the key makes their dot product depend only on the difference "
+                "of the two positions."),
+    open_question("A SwiGLU feed-forward network usually takes `d_ff` of about 8/3 x `d_model`, where a GeLU "
+                  "one takes 4 x `d_model`. Why that ratio?",
+                  "A gated FFN has three weight matrices instead of two; 3 x 8/3 = 2 x 4 = 8, so the "
+                  "parameters and FLOPs stay those of the ungated network."),
+]
+
+QUIZ = [
+    choice("Training a deep model with a high learning rate and no warmup, which norm position would "
+           "you expect to stall, and why?",
+           ["pre-norm, because its residual stream grows with depth",
+            "post-norm, because its top-layer gradients do not shrink with depth, so early steps are large",
+            "neither: the norm position only changes the speed of inference",
+            "both equally, since they have the same parameters"],
+           "b", "The worked problem trains both from the same start: pre-norm keeps learning, post-norm "
+                "learns far less in the same steps."),
+    choice("A model has `d_model = 4096` and a SwiGLU feed-forward network. Which `d_ff` keeps its "
+           "parameters close to those of a GeLU FFN with `d_ff = 16384`?",
+           ["4,096", "about 11,000", "16,384", "24,576"],
+           "b", "8/3 x 4096 is about 10,923; Llama rounds it up to 11,008, a multiple of 256."),
+    choice("RMSNorm saves only a tiny fraction of a Transformer's FLOPs against LayerNorm. Why does it "
+           "still make training measurably faster?",
+           ["it has more parameters to learn",
+            "normalisations are memory-bound, so an operation with fewer reads and writes saves time out of "
+            "proportion to its FLOPs",
+            "it removes the need for a final norm",
+            "it runs on the GPU's matrix units"],
+           "b", "Elementwise operations spend their time moving data, not computing; FLOPs are not runtime."),
+    choice("Llama 2 70B uses 64 query heads and 8 key/value heads (GQA). How large is its KV cache "
+           "relative to full multi-head attention with 64 key/value heads?",
+           ["the same", "one half", "one eighth", "one sixty-fourth"],
+           "c", "The cache stores one key and one value per key/value head: 8 heads instead of 64."),
+    choice("What does the z-loss penalise?",
+           ["the squared log of the output softmax's normaliser, so the logits do not drift upward together",
+            "the squared weights of the output head",
+            "the entropy of the attention weights",
+            "the difference between training and validation loss"],
+           "a", "Softmax ignores a shift of all logits, so nothing else stops them drifting; "
+                "a penalty of 1e-4 x (log Z)^2 keeps log Z near zero."),
+    choice("Pretraining runs now drop dropout but keep weight decay. What does weight decay do for them?",
+           ["it prevents overfitting, as dropout did",
+            "it shapes the optimisation: the decay per step is the learning rate times lambda, so it acts "
+            "with the schedule and pays off as the learning rate anneals",
+            "nothing measurable; it is kept out of habit",
+            "it compresses the weights to bf16"],
+           "b", "With data seen about once there is little to overfit; the decoupled decay works through the "
+                "schedule, as the section on regularisation computes."),
 ]
