@@ -6,6 +6,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 from lmcourse.exercises import choice_exercise, expect, function_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def allowed(rules: list[tuple[str, str]], path: str) -> bool:
@@ -108,4 +109,49 @@ EXERCISES = [
                       [(lic,) for lic in ("MIT", "Apache-2.0", "BSD-3-Clause", "BSD-2-Clause", "ISC", "Unlicense",
                                           "CC0-1.0", "GPL-3.0-only", "GPL-2.0-or-later", "AGPL-3.0-only",
                                           "LGPL-2.1-only", "CC-BY-NC-4.0", None)]),
+]
+
+WARM_UP = [
+    choice("A crawler fetches one news article as HTML. Roughly what share of its bytes is the article's "
+           "own text?",
+           ["nearly all of it", "well under half: markup, scripts, menus and footers take the rest",
+            "exactly half"],
+           "b", "Markup and boilerplate dominate a page's bytes; the worked problem measures the share on "
+                "the chapter's synthetic web."),
+    open_question("Llama 3's weights are public. Can you download the text it was trained on? Why might a "
+                  "lab not publish it?",
+                  "No. Labs keep training data private for competitive reasons (the recipe is much of "
+                  "what they know) and for legal ones (copyright and terms of service)."),
+]
+
+QUIZ = [
+    choice("A page is encoded in windows-1252 and read as UTF-8 with errors replaced. What does a "
+           "reader see where the page had `é`?",
+           ["`é`, unchanged", "the replacement character", "`Ã©`"],
+           "b", "The byte 0xE9 alone is not valid UTF-8, so it becomes U+FFFD. The opposite mistake, UTF-8 "
+                "read as Latin-1 or windows-1252, gives the familiar `Ã©` (mojibake)."),
+    choice("robots.txt for `CCBot` has `Allow: /spam/about.html` and then `Disallow: /spam/`. Under "
+           "RFC 9309, may it fetch `/spam/about.html`?",
+           ["yes: the most specific (longest) matching rule wins",
+            "no: the rules are read in order and Disallow covers it",
+            "no: Disallow always beats Allow"],
+           "a", "RFC 9309 picks the longest matching path; Python's urllib.robotparser takes the first "
+                "match instead, and the chapter shows the two disagreeing when the lines are swapped."),
+    choice("Why do the C4 rules drop half the lines of encyclopedia-style pages?",
+           ["those pages are spam", "headings and titles lack terminal punctuation",
+            "the pages are too short"],
+           "b", "C4 keeps only lines that end in a full stop, question or exclamation mark: rules see "
+                "punctuation and lengths, not meaning."),
+    choice("The PII masker catches every planted address in the generated posts. What is the right "
+           "conclusion?",
+           ["it will catch nearly all PII on the real web",
+            "it matches the formats it was written for; obfuscated addresses and foreign numbers slip past",
+            "regular expressions are enough for PII"],
+           "b", "The chapter's harder cases (`jane at example dot com`, a UK number) are missed: a pattern "
+                "finds what its author thought of."),
+    choice("A WARC file gzips each record separately. What does that buy?",
+           ["a better compression ratio", "any single page can be read with a byte-range request, "
+            "given its offset from the index", "encryption of each page"],
+           "b", "Concatenated gzip members decompress independently, so a reader jumps to one record "
+                "in a multi-gigabyte file; compressing the whole file at once would compress better."),
 ]
