@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 
 from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def cheapest_banding(s_high: float, p_high: float, s_low: float, p_low: float) -> tuple[int, int]:
@@ -129,4 +130,53 @@ EXERCISES = [
         "Repeating a line adds no shingle the set has not got, so set Jaccard stays 1; the counts grow, so "
         "bag Jaccard falls. MinHash over shingle sets estimates the set version. Which one you want depends "
         "on whether repetition is content (a spammy page repeating its keyword line) or noise."),
+]
+
+WARM_UP = [
+    choice("Two web pages are the same article, one with a different date line and footer. Which check "
+           "finds them?",
+           ["comparing their SHA-256 hashes", "comparing the sets of their word 5-grams (Jaccard similarity)",
+            "comparing their lengths"],
+           "b", "One changed byte changes a hash completely; the sets of 5-grams of the two pages still "
+                "overlap almost entirely, which is what near-duplicate detection measures."),
+    open_question("You have a million Wikipedia articles and a billion crawled pages. How could you use the "
+                  "first to pick the best part of the second?",
+                  "Fit a model of the target data (an n-gram LM, a classifier against random crawl pages, "
+                  "or n-gram statistics for importance weights), score every crawled page, keep the best "
+                  "scores: the chapter runs all three."),
+]
+
+QUIZ = [
+    choice("Comparing all pairs of a billion documents by exact Jaccard similarity is out of reach. "
+           "What do MinHash and LSH banding do instead?",
+           ["sample a random subset of the pairs",
+            "give each document a short signature whose agreement estimates Jaccard, and compare only "
+            "documents that share a whole band",
+            "sort the documents by length and compare neighbours"],
+           "b", "The probability that two MinHash values agree is exactly the Jaccard similarity; banding "
+                "turns signatures into bucket keys so that only likely pairs become candidates."),
+    choice("With 128 hash functions, you go from 16 bands of 8 rows to 32 bands of 4. What happens?",
+           ["the S-curve moves right: fewer candidates, more missed duplicates",
+            "the S-curve moves left: almost no missed duplicates, far more candidate pairs to verify",
+            "nothing: only the number of hash functions matters"],
+           "b", "More bands give more chances to match and fewer rows make each match easier; the threshold "
+                "(1/b)^(1/r) drops from about 0.71 to about 0.42."),
+    choice("A Bloom filter says a URL is in the set of seen URLs. What do you know?",
+           ["it was certainly seen", "it was probably seen; a false positive is possible",
+            "nothing: Bloom filters also have false negatives"],
+           "b", "A Bloom filter never forgets an inserted item, but bits set by other items can make an unseen "
+                "one look present, at a rate set by bits per item and the number of hash functions."),
+    choice("Why normalise text (NFC, punctuation, whitespace) before hashing it for exact deduplication?",
+           ["to make hashing faster",
+            "because the same visible text can be different bytes, and only equal bytes hash equally",
+            "to remove personal information"],
+           "b", "`é` can be one code point or two, quotes can be straight or curly: without normalisation "
+                "copies that a reader sees as equal are kept twice."),
+    choice("A classifier trained to tell Wikipedia from random crawl pages keeps the top 10% of a crawl. "
+           "What is the risk?",
+           ["none: Wikipedia is high quality",
+            "the kept data drift towards whatever Wikipedia looks like, dropping good text of other kinds",
+            "the classifier keeps only duplicates"],
+           "b", "A filter keeps what resembles its target; forum answers, code or fiction that look unlike the "
+                "target score low even when they are what a model needs."),
 ]
