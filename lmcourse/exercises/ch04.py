@@ -7,6 +7,7 @@ import math
 import torch
 
 from lmcourse.exercises import expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def moe_ffn_params(d_model: int, d_ff: int, num_experts: int, top_k: int,
@@ -106,4 +107,60 @@ EXERCISES = [
     value_exercise("half_collapse_balance", "a half collapse", half_collapse_balance, rel_tol=1e-4),
     function_exercise("kv_bytes_per_token", "KV cache of DeepSeek-V2", kv_bytes_per_token,
                       [("deepseek-v2",), ("llama3-70b",)]),
+]
+
+# The study devices (lmcourse.exercises.study): before the chapter, and after its summary.
+WARM_UP = [
+    choice("In a mixture-of-experts layer, what does the router decide?",
+           ["how many layers a token passes through",
+            "which few experts process each token, and with what weights their outputs are mixed",
+            "the learning rate of each expert",
+            "how the outputs of all experts are averaged, equally"],
+           "b", "A linear map scores the experts for each token; the top k run, weighted by their gates."),
+    choice("An MoE has 8 experts, each the size of the dense model's FFN, and routes each token to one "
+           "(top-1). Against the dense model, its FLOPs per token are:",
+           ["about the same, plus a small router", "about twice", "about eight times", "about one eighth"],
+           "a", "A token pays only for the expert it is sent to; storage grows eightfold, compute does not."),
+    open_question("Left to plain gradient descent, why do routers tend to send most tokens to a few experts?",
+                  "A rich-get-richer loop: an expert that wins more tokens early is trained more, scores "
+                  "higher and wins still more, while the router gets no gradient towards the experts it did "
+                  "not pick. The others starve."),
+]
+
+QUIZ = [
+    choice("Mixtral 8x7B stores about 47B parameters and uses about 13B per token. Which cost follows "
+           "the 13B?",
+           ["the memory needed to hold the weights", "the FLOPs per token", "both", "neither"],
+           "b", "Compute follows the active parameters; every expert must still sit in memory."),
+    choice("In the worked problem, 8 full-size experts with top-2 routing replace a dense FFN. How many "
+           "FFN parameters does one token use, against the dense FFN?",
+           ["the same", "about twice", "about eight times", "a quarter"],
+           "b", "Two experts of the dense FFN's size, plus a router; half-width experts would bring it "
+                "back to the dense cost."),
+    choice("The Switch balancing loss is E times the sum over experts of f_i times P_i. When is it "
+           "smallest, at 1?",
+           ["when every token goes to the same expert",
+            "when the dispatched fractions f_i and the mean router probabilities P_i are both uniform",
+            "when the router's logits are all large",
+            "when the experts' weights are equal"],
+           "b", "Uniform routing gives E x E x (1/E)^2 = 1; collapse onto one expert with probability p "
+                "gives E p."),
+    choice("With a capacity factor of 1.0, what happens to an assignment that reaches an expert whose "
+           "buffer is full?",
+           ["it waits for the next batch", "it is sent to a random expert",
+            "it is dropped: that expert adds nothing, and the token goes on through the residual connection",
+            "the buffer grows to hold it"],
+           "c", "Fixed buffers keep the shapes static; the price is dropped work, which a capacity factor "
+                "above 1 reduces."),
+    choice("Why can an MoE with expert capacity give a token a different output depending on its batch?",
+           ["because the router is random at inference",
+            "because whether the token's expert still has room depends on the other tokens in the batch",
+            "because layer norms mix statistics across the batch",
+            "it cannot: each token is routed independently"],
+           "b", "Routing scores are per token, but capacity is shared: batch-mates can fill an expert first."),
+    choice("With experts spread over GPUs (expert parallelism), which collective sends each token to the "
+           "GPU that holds its expert?",
+           ["all-reduce", "all-gather", "all-to-all", "broadcast"],
+           "c", "Each GPU sends a different slice of its tokens to every other GPU, and a second all-to-all "
+                "brings the outputs home."),
 ]
