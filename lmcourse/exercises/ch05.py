@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lmcourse.exercises import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def batched_matvec_intensity(b: int, d: int, bytes_per_value: int) -> float:
@@ -86,4 +87,53 @@ EXERCISES = [
              "appears in it, and a faster GPU only raises the ridge point. A fused kernel already reads "
              "each cache entry once. Only fewer bytes of cache per token (or more FLOPs per byte) move "
              "the limit towards the ridge."),
+]
+
+# The study devices (lmcourse.exercises.study): before the chapter, and after its summary.
+WARM_UP = [
+    choice("An H100 does about 1e15 bf16 FLOP/s and reads about 3.35e12 bytes/s from its memory. About how "
+           "many FLOPs must an operation do per byte it reads to keep the arithmetic units busy?",
+           ["about 3", "about 30", "about 300", "about 3,000"],
+           "c", "Peak FLOP/s over bandwidth: 989e12 / 3.35e12, about 295. That ratio is the roofline's ridge."),
+    choice("Adding two large bf16 matrices on a GPU: what limits its speed?",
+           ["the arithmetic units", "memory bandwidth", "the number of SMs", "the size of the L2 cache"],
+           "b", "One addition per six bytes moved (two reads, one write): far below the ridge."),
+    open_question("What is a warp?",
+                  "A group of 32 threads of one block that an SM issues together, one instruction for all "
+                  "of them at a time (SIMT); threads of a warp that take different branches run one "
+                  "branch after the other."),
+]
+
+QUIZ = [
+    choice("A square n x n x n bf16 matmul has an arithmetic intensity of n/3 FLOPs per byte. From about "
+           "which n is it compute-bound on an H100?",
+           ["about 100", "about 900", "about 3,000", "never: matmuls are memory-bound"],
+           "b", "n/3 must pass the ridge of about 295, so n of about 890; bigger matmuls are compute-bound."),
+    choice("A matmul is computed in T x T tiles held in shared memory. How does its traffic to HBM change "
+           "against reading every operand from HBM for each product?",
+           ["it is unchanged; only the order of reads changes", "it falls by about a factor T",
+            "it falls by about T squared", "it grows, because tiles overlap"],
+           "b", "Each value brought on chip is used T times; Figure 5.4 measures the fall."),
+    choice("On an H100 (132 SMs) with 128 x 128 tiles, a 1408 x 1408 output is 121 tiles and a 1536 x 1536 "
+           "output is 144. About how long does the larger matmul take, against the smaller?",
+           ["about the same", "about 20% longer", "about twice as long", "half as long"],
+           "c", "121 tiles fit one wave; 144 need two, the second almost empty."),
+    choice("In the worked problem, the SiLU-and-gate does under 0.1% of a SwiGLU layer's FLOPs. Its share "
+           "of the layer's time at the roofline is:",
+           ["also under 0.1%", "several percent, a hundred times its share of the FLOPs",
+            "more than half", "zero: it runs at the same time as the matmul"],
+           "b", "It is memory-bound: a few FLOPs for every byte it moves. Fusion removes that traffic."),
+    choice("The 32 threads of a warp read 32 floats. Which pattern uses memory bandwidth best?",
+           ["each thread reads the float after its neighbour's (consecutive addresses)",
+            "each thread reads a float 1,024 addresses after its neighbour's",
+            "all threads read random addresses",
+            "the pattern does not matter on a GPU"],
+           "a", "Consecutive addresses fall into a few bursts (coalesced); strided reads fetch whole bursts "
+                "for one useful value each."),
+    choice("Decoding one sequence with Llama-2-7B on an H100 uses well under 1% of the peak FLOP/s. Which "
+           "change raises the share the most?",
+           ["decoding many sequences in one batch", "storing the weights in fp32",
+            "a GPU with more SMs but the same memory", "a longer prompt"],
+           "a", "Each weight read from HBM then serves a whole batch of tokens: the intensity grows with the "
+                "batch, up to the ridge."),
 ]
