@@ -7,6 +7,7 @@ import math
 import torch
 
 from lmcourse.exercises import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def dpo_by_hand() -> tuple[float, float]:
@@ -52,4 +53,56 @@ EXERCISES = [
         "The response mask keeps the prompt out of the SFT loss, so nothing taught the model to predict the "
         "questions; they are most of the tokens, so the unmasked average says almost nothing about how well "
         "the model answers."),
+]
+
+WARM_UP = [
+    choice("A pretrained model is asked \"What colour does Ana like?\". What is it most likely to write?",
+           ["the answer, since it read about Ana in pretraining",
+            "whatever usually follows such text: another question, or a story",
+            "nothing: it needs a special token to start"],
+           "b", "A pretrained model continues text. Post-training teaches it the form of an answer; the "
+                "chapter's pretrained model gets fewer than half of the people right by greedy decoding."),
+    open_question("Rating an answer from 1 to 10 or choosing the better of two answers: which is easier "
+                  "for people to do consistently, and why?",
+                  "Choosing between two. Absolute scores drift between raters and over time; a comparison "
+                  "only asks for an order, which is why RLHF collects pairwise preferences."),
+]
+
+QUIZ = [
+    choice("In SFT, which tokens of an example contribute to the loss?",
+           ["every token, prompt included", "only the response's tokens, including the end-of-text marker",
+            "only the last token"],
+           "b", "The response mask is aligned with the labels, so the model learns to produce answers, "
+                "not to predict the questions; the closing marker is a target so it learns to stop."),
+    choice("SFT on answers about people the model never read about in pretraining teaches it to:",
+           ["learn their facts from the answers", "answer confidently anyway, by guessing",
+            "refuse to answer about unknown people"],
+           "b", "SFT mostly extracts what pretraining stored; on unknown people the chapter's model is "
+                "close to uniform in what it knows, yet it answers in the trained form."),
+    choice("DPO's loss on a pair is -log sigma(beta * (log-ratio of the chosen - log-ratio of the rejected)). "
+           "At the first step, with the policy equal to the reference, the loss is:",
+           ["0", "log 2, about 0.693", "beta"],
+           "b", "Both log-ratios are zero, the margin is zero, and -log sigma(0) = log 2; the chapter checks "
+                "it at step 0."),
+    choice("As DPO trains, the implicit reward of the *chosen* responses often falls below zero. What does "
+           "that mean?",
+           ["the run has diverged",
+            "the chosen responses became less likely than under the reference, while the rejected ones "
+            "fell further: the margin still grows",
+            "the labels were swapped"],
+           "b", "The loss depends only on the margin; most of it came from pushing the rejected responses "
+                "down, in the chapter's run as in real ones."),
+    choice("A policy is optimised ever harder against a learned reward model. What happens to the true "
+           "quality of its answers?",
+           ["it keeps improving with the proxy reward", "it rises, peaks, then falls while the proxy keeps rising",
+            "it never changes"],
+           "b", "The policy finds inputs where the reward model is wrong (Gao et al. 2022); the KL term "
+                "keeps it near where the proxy can be trusted."),
+    choice("Two papers compare PPO and DPO and reach opposite conclusions. What is the most likely reason?",
+           ["one of them has a bug",
+            "the result depends on the setup: data, reward model, hyperparameters and how much each "
+            "method was tuned",
+            "DPO and PPO optimise different objectives"],
+           "b", "Both optimise the same KL-regularised objective; published comparisons differ in their "
+                "data, tuning budget and evaluation, and the winner moves with them."),
 ]
