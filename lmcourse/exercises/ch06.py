@@ -7,6 +7,7 @@ import math
 import torch
 
 from lmcourse.exercises import Mismatch, expect, function_exercise
+from lmcourse.exercises.study import choice, open_question
 
 # The manual GeLU, 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3))), as PyTorch runs it:
 # (reads, writes) per operation, one full pass over the tensor each.
@@ -87,4 +88,55 @@ EXERCISES = [
     function_exercise("merge", "merging two partial softmaxes", merge, check=_check_merge),
     function_exercise("working_set", "the L2 working set", working_set, check=_check_working_set),
     function_exercise("rmsnorm_grad_x", "the RMSNorm backward", rmsnorm_grad_x, check=_check_rmsnorm_grad_x),
+]
+
+# The study devices (lmcourse.exercises.study): before the chapter, and after its summary.
+WARM_UP = [
+    choice("GeLU written as one line of PyTorch arithmetic launches about nine operations, each reading its "
+           "inputs from memory and writing its output. Against one fused kernel that reads x once and writes "
+           "y once, about how many times the bytes does it move?",
+           ["the same", "about twice", "about ten times", "about a hundred times"],
+           "c", "The chapter counts the passes from the profiler: around twenty against two."),
+    choice("Why does timing a GPU operation need `torch.cuda.synchronize()` before reading the clock?",
+           ["it makes the kernel run faster",
+            "the call returns as soon as the kernel is queued, so without it the timer measures the launch",
+            "it clears the GPU's caches between runs",
+            "it is needed only for multi-GPU code"],
+           "b", "CUDA calls are asynchronous; the same goes for the first call, which also pays for "
+                "compilation, hence a warm-up."),
+    open_question("A row of attention scores arrives in two halves. What must you keep from the first half to "
+                  "finish its softmax exactly, without looking at the first half again?",
+                  "Its maximum and the sum of exp(score - maximum) (for attention, also the weighted sum of "
+                  "values). If the second half has a larger maximum, rescale the kept sums by "
+                  "exp(old max - new max) before adding."),
+]
+
+QUIZ = [
+    choice("In Triton, what does one program (one instance of a kernel in the grid) usually handle?",
+           ["one element, like a CUDA thread", "a block of elements, such as a row or a tile",
+            "the whole tensor", "one warp of 32 threads, chosen by the programmer"],
+           "b", "Triton programs blocks; the compiler maps each block onto threads and warps."),
+    choice("Why do Triton loads and stores take `mask=offsets < n`?",
+           ["to skip zeros and save work", "because the last block can reach past the end of the tensor",
+            "to make the loads coalesced", "to choose between fp16 and fp32"],
+           "b", "Without the mask the last program reads and writes memory that is not the tensor's."),
+    choice("What does FlashAttention-2 keep for the backward pass, besides Q, K, V and the output O?",
+           ["the n x n attention probabilities", "the n x n scores in bf16",
+            "one logsumexp per query", "nothing; it recomputes the forward pass from scratch"],
+           "c", "The backward recomputes the probabilities tile by tile from Q, K and that logsumexp."),
+    choice("A causal FlashAttention forward with 64 query tiles and 64 key tiles of the same size visits "
+           "about what share of the 4,096 tile pairs?",
+           ["all of them", "about half", "about a quarter", "about one in 64"],
+           "b", "Query tile i needs key tiles 0 to i: 64 x 65 / 2 = 2,080 of 4,096 pairs."),
+    choice("In the worked problem, the second tile raises the running maximum from 3 to 6. What happens to "
+           "the running sum of the first tile?",
+           ["it is reset to zero", "it is multiplied by e^(3 - 6)", "it is left as it is",
+            "it is divided by the number of tiles"],
+           "b", "Every earlier term was exp(s - 3); it must become exp(s - 6), a factor e^(-3)."),
+    choice("Fusing the nine operations of a manual GeLU into one kernel makes it several times faster. Would "
+           "fusing a bias addition into a large matmul do the same for the matmul?",
+           ["yes, by about the same factor", "no: the matmul is compute-bound, so one saved pass over its "
+            "output changes little", "no: fusion only works on CPUs", "yes, because it removes a launch"],
+           "b", "Fusion saves memory traffic; it pays for memory-bound chains, not for operations already "
+                "limited by arithmetic."),
 ]
