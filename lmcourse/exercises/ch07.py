@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lmcourse.exercises import choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def zero_gb(num_params: float, num_gpus: int, stage: int) -> float:
@@ -101,4 +102,56 @@ EXERCISES = [
              "whole time between its forward and its backward. Keep every unit and the peak holds all "
              "parameters at full size, stage 2's memory plus activations: the 1/N_d on the parameters is "
              "lost. Only the root, small and needed first in the backward pass, is worth keeping."),
+]
+
+# The study devices (lmcourse.exercises.study): before the chapter, and after its summary.
+WARM_UP = [
+    choice("Mixed-precision training with AdamW keeps bf16 weights and gradients, fp32 master weights and "
+           "two fp32 moments. How many bytes of model state is that per parameter?",
+           ["6", "8", "12", "16"],
+           "d", "2 + 2 + 4 + 8 = 16, before any activation: 120 GB for the ZeRO paper's 7.5B model."),
+    choice("Four GPUs each compute gradients on a quarter of the batch. What makes them take the same "
+           "optimizer step?",
+           ["each GPU steps with its own gradient, and the weights are averaged every hundred steps",
+            "an all-reduce averages the gradients before the step, so every GPU applies the full-batch gradient",
+            "one GPU computes the step and sends the new weights to the others",
+            "nothing; they train four different models"],
+           "b", "With a mean loss over equal shards, the mean of the shards' gradients is the full batch's."),
+    open_question("Data parallelism keeps a full copy of Adam's moments on every GPU. What would you shard "
+                  "first to save memory, and why is it safe?",
+                  "The optimizer state (ZeRO stage 1): each rank updates only its 1/N slice of the parameters "
+                  "and then all-gathers the updated weights. The step is elementwise, so no rank needs "
+                  "another slice's moments."),
+]
+
+QUIZ = [
+    choice("Per step, ZeRO-3 (FSDP) communicates how much compared with plain data parallelism?",
+           ["the same", "1.5 times as much", "twice as much", "N_d times as much"],
+           "b", "3 Psi against 2 Psi elements: the parameters are all-gathered once for the forward and once "
+                "more for the backward, and the gradients reduce-scattered."),
+    choice("In the worked problem, a 7B model with bf16-mixed AdamW goes on one node of eight 80 GB H100s. "
+           "Which is the lowest ZeRO stage at which its model state fits?",
+           ["stage 0 (plain data parallelism)", "stage 1", "stage 2", "stage 3"],
+           "b", "Stage 0 needs 112 GB per GPU; stage 1 keeps 4 Psi replicated and shards 12 Psi: 38.5 GB."),
+    choice("Why is ZeRO-3 still data parallelism, although it shards the weights?",
+           ["because it uses all-reduce", "because every rank computes the whole model on its own examples; "
+            "the weights travel to the computation, never the activations",
+            "because it only shards the optimizer state", "it is not: it is tensor parallelism"],
+           "b", "Model parallelism splits the computation of each example and moves activations instead."),
+    choice("`DDPBucketed` groups gradients into buckets of a few megabytes before all-reducing them. What "
+           "does that buy?",
+           ["fewer bytes sent", "fewer, larger messages, each paying the network's latency once",
+            "exact agreement with single-process training, which per-tensor all-reduces lack",
+            "lower memory for gradients"],
+           "b", "The volume is the same Psi elements either way; thousands of small messages pay a latency each."),
+    choice("Why launch each gradient's all-reduce from a hook during the backward pass instead of after it?",
+           ["it sends fewer bytes", "the last layers' gradients are final early, so their communication "
+            "overlaps the computation of the earlier layers' gradients",
+            "hooks run on a faster network", "PyTorch forbids collectives after backward"],
+           "b", "Waiting for backward to finish leaves the network idle and then the GPU idle."),
+    choice("A run's critical batch size is about 200 examples. What does doubling the data-parallel GPUs, and "
+           "so the batch, from 1,024 to 2,048 examples do?",
+           ["halves the steps to the target loss", "barely reduces the steps, and nearly doubles the compute",
+            "makes training unstable", "halves the memory per GPU"],
+           "b", "Far above the critical batch the gradient is already accurate; more examples per step are wasted."),
 ]
