@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def group_advantages(rewards, group_size, normalize_by_std):
@@ -108,4 +109,50 @@ EXERCISES = [
         "RL optimises exactly the reward it is given. A substring test is maximised by the cheapest string "
         "containing every plausible answer, which the policy finds long before it learns arithmetic; "
         "R1-Zero used strict rule-based rewards (and no neural reward model) for this reason."),
+]
+
+WARM_UP = [
+    choice("A reward model trained on human preferences scores a policy's answers, and the policy is "
+           "optimised hard against it. What is the danger?",
+           ["the policy becomes too cautious",
+            "the policy finds answers the reward model scores highly but people would not (reward hacking)",
+            "the reward model forgets its training data"],
+           "b", "A learned reward is a proxy with blind spots; a reward a program computes, such as a "
+                "checked final answer, leaves far fewer to exploit."),
+    open_question("Four answers to one maths problem score 1, 0, 1, 0. Without any value model, how could "
+                  "you tell which of them to make more likely?",
+                  "Compare each with the group's mean, 0.5: the right ones are above it (+0.5), the wrong "
+                  "ones below (-0.5). That is GRPO's group-normalised advantage, before the division by "
+                  "the standard deviation."),
+]
+
+QUIZ = [
+    choice("Why does GRPO need no value model?",
+           ["its rewards are always 0 or 1",
+            "the baseline is the mean reward of several samples for the same prompt",
+            "it uses the reference model as the value model"],
+           "b", "Sampling a group per prompt gives a baseline for free; dropping the value model (and the "
+                "learned reward model) halves the models PPO keeps in memory."),
+    choice("Every response in a group of 8 gets reward 1. What does GRPO learn from that group?",
+           ["a strong push towards all eight", "nothing: every advantage is zero",
+            "a push away from the longest response"],
+           "b", "Advantages are rewards minus the group mean, so a group that all agrees carries no "
+                "gradient; the worked problem counts how many such groups a run produces."),
+    choice("With the per-response mean over tokens, a wrong 4-token answer and a wrong 16-token answer "
+           "share the same negative advantage. Which gets the larger push down per token?",
+           ["the 16-token answer", "the 4-token answer, four times larger", "both the same"],
+           "b", "Dividing by the response's own length shrinks each token's share in long responses, so "
+                "long wrong answers are punished less: the length bias Dr. GRPO removes with a constant."),
+    choice("Why prefer the k3 estimator of KL(pi || ref) to k1 = log(pi/ref) on samples from pi?",
+           ["k3 is unbiased and k1 is not",
+            "both are unbiased, but k3 is never negative and has far lower variance near the reference",
+            "k3 needs no samples"],
+           "b", "The chapter measures both: the same mean, k1 negative on a large share of samples, k3 "
+                "never, with a fraction of the spread."),
+    choice("The toy takes one optimiser step per batch of rollouts. What does GRPO's clipping do then?",
+           ["it limits every update to a ratio of 1.2",
+            "nothing: the ratio to the sampling policy is exactly 1 at that step, inside the clip range",
+            "it removes the rollouts with negative advantage"],
+           "b", "The clip only acts when rollouts are reused for several steps (off-policy); with one step "
+                "per batch, GRPO-clip's loss is the plain policy gradient with group advantages."),
 ]
