@@ -6,6 +6,7 @@ import math
 import numbers
 
 from lmcourse.exercises import Mismatch, choice_exercise, expect, function_exercise, value_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def bandwidths(num_bytes: float, seconds: float, world_size: int) -> tuple[float, float]:
@@ -94,4 +95,51 @@ EXERCISES = [
                       [(8, 50e9, 16384, 13.5), (16, 50e9, 16384, 13.5), (2, 450e9, 16384, 13.5),
                        (1, 50e9, 4096, 2.0), (32, 25e9, 4096, 2.0)], rel_tol=1e-9),
     value_exercise("tp_crossover", "where tensor parallelism stops paying", tp_crossover),
+]
+
+# The study devices (lmcourse.exercises.study): before the chapter, and after its summary.
+WARM_UP = [
+    choice("Which pair of collectives, one after the other, does the same as an all-reduce?",
+           ["broadcast, then reduce", "reduce-scatter, then all-gather", "all-gather, then broadcast",
+            "scatter, then gather"],
+           "b", "Each rank first gets the sum of one slice, then every rank collects all the summed slices."),
+    choice("Order these links from fastest to slowest, per GPU: InfiniBand between nodes, a GPU's own HBM, "
+           "NVLink between the GPUs of a node.",
+           ["NVLink, HBM, InfiniBand", "HBM, NVLink, InfiniBand", "HBM, InfiniBand, NVLink",
+            "InfiniBand, NVLink, HBM"],
+           "b", "Each step outward costs roughly another order of magnitude (Table 8.1)."),
+    open_question("A model is split into 4 pipeline stages and each batch goes through as one piece. What "
+                  "fraction of the time is each stage idle?",
+                  "Three quarters: only one stage works at a time. In general (p - 1)/(m + p - 1) with m "
+                  "micro-batches, here m = 1."),
+]
+
+QUIZ = [
+    choice("A GPipe pipeline has p = 4 stages and m = 12 micro-batches. What idle fraction does the formula "
+           "predict?",
+           ["about 6%", "20%", "25%", "75%"],
+           "b", "(p - 1)/(m + p - 1) = 3/15. Measured bubbles are larger: slow stages only add idle time."),
+    choice("Why does tensor parallelism usually stay inside one node?",
+           ["its weights do not fit across nodes",
+            "it all-reduces activations several times per layer, on the critical path, so it needs NVLink's bandwidth",
+            "it needs the same random seed on every rank", "InfiniBand does not support all-reduce"],
+           "b", "Pipeline and data parallelism communicate far less often and can use the slower network."),
+    choice("In a ring all-reduce of a message of S bytes over n ranks, how much does each rank send?",
+           ["S / n", "S", "2 (n - 1) / n x S", "n x S"],
+           "c", "(n - 1)/n of it in the reduce-scatter and as much in the all-gather; the factor is what bus "
+                "bandwidth divides out."),
+    choice("After a reduce-scatter over n ranks, what does each rank hold?",
+           ["the full sum", "its own input, unchanged", "one n-th of the sum", "one n-th of its own input"],
+           "c", "An all-gather of those slices then gives every rank the full sum."),
+    choice("A Megatron-style MLP splits its first matrix by columns and its second by rows. How many "
+           "all-reduces does its forward pass need?",
+           ["none", "one, after the second matrix", "two, one after each matrix", "one per rank"],
+           "b", "The column-parallel output stays sharded through the activation; the row-parallel products "
+                "are partial sums, added by a single all-reduce (the g operator)."),
+    choice("In the worked problem, each of Llama 3 405B's 128 pipelines sees 16 sequences per step across "
+           "16 stages. What follows?",
+           ["nothing: 16 micro-batches are plenty",
+            "plain GPipe would be idle about half the time, hence interleaved schedules",
+            "the model state does not fit", "the data-parallel all-reduce dominates the step"],
+           "b", "(16 - 1)/(16 + 16 - 1) is about 48%; with 4 chunks per rank it falls under 20%."),
 ]
