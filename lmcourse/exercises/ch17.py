@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lmcourse.exercises import choice_exercise, expect, function_exercise
+from lmcourse.exercises.study import choice, open_question
 
 
 def softmax_policy_gradient(theta, reward):
@@ -92,4 +93,52 @@ EXERCISES = [
         "min(ρA, clip(ρ)A) with A = -1 is min(-1.4, -1.2) = -1.4, the unclipped term, whose gradient is "
         "nonzero. Had A been +1, min(1.4, 1.2) = 1.2 is the clipped constant and the gradient would vanish: "
         "PPO's clip stops improvements beyond 1 + eps, never corrections."),
+]
+
+WARM_UP = [
+    choice("You cannot differentiate through the act of sampling a token. How can you still get the "
+           "gradient of the expected reward of a sampled answer?",
+           ["you cannot; RL needs a differentiable reward",
+            "weight the gradient of the sample's log-probability by its reward, and average over samples",
+            "differentiate the reward with respect to the token ids"],
+           "b", "The log-derivative trick: grad E[R] = E[R grad log pi(a)]. Only the policy's "
+                "log-probability is differentiated, never the reward."),
+    open_question("A policy earns reward 1 on its right answers and 0 on the wrong ones. What does a "
+                  "wrong sample teach it under the naive policy gradient?",
+                  "Nothing: its weight is its reward, 0. Only right samples move the policy, towards "
+                  "themselves, as in SFT on its own correct answers. A baseline gives wrong samples a "
+                  "negative weight."),
+]
+
+QUIZ = [
+    choice("Subtracting a baseline b from the reward in the policy gradient:",
+           ["biases the gradient towards actions with reward above b",
+            "leaves the gradient's expectation unchanged and can cut its variance a lot",
+            "is only valid when b is the true expected reward"],
+           "b", "E[b grad log pi] = b grad sum pi = 0 for any b that does not depend on the action; the "
+                "chapter measures both means equal and the variance cut by over ten times."),
+    choice("On-policy (ratio exactly 1), how do the gradients of GRPO-clip and REINFORCE with the same "
+           "advantages compare?",
+           ["GRPO-clip's is smaller, because of the clip", "they are equal",
+            "they have opposite signs"],
+           "b", "At rho = 1 the clip is inactive and d(rho A)/d log pi = A, the REINFORCE weight; the "
+                "chapter checks the two gradients agree to 1e-6."),
+    choice("Off-policy, a token with positive advantage has ratio rho = 1.5 and the clip range is 0.2. "
+           "What gradient does the clipped objective give it?",
+           ["the full gradient A", "zero: it is already 1.2 times as likely, and the clip flattens the objective",
+            "a negative gradient"],
+           "b", "For A > 0 the objective is flat beyond 1 + epsilon, so a token already made much more "
+                "likely gets no further push; that is what keeps reused rollouts from moving the policy far."),
+    choice("In the chapter's toy, the three losses were trained once each, with one seed. What can that "
+           "comparison tell you?",
+           ["which loss is best on such tasks",
+            "that all three can raise the reward here, but not how they rank: one seed cannot separate them",
+            "that the baseline does not matter"],
+           "b", "Run-to-run variation on a toy is as large as the differences; the variance measured "
+                "directly on the gradient is the sturdier evidence."),
+    open_question("Why is a language model answering a prompt with one final reward often treated as a "
+                  "contextual bandit rather than a full RL problem?",
+                  "The prompt is the context, the whole response is one action, and the reward arrives once "
+                  "at the end with no environment reacting in between; the per-token view is only how the "
+                  "action's log-probability is computed."),
 ]
