@@ -16,9 +16,10 @@ This module covers:
   ST-MoE's router z-loss (Zoph et al. 2022);
 - sparse upcycling of a trained dense FFN into an MoE (Komatsuzaki et al. 2022).
 
-It leaves out expert parallelism, the all-to-all that moves tokens to experts living on other
-devices (chapters 7-8), expert-choice routing, noisy top-k gating, DeepSeek-V3's auxiliary-loss-free
-bias balancing and sequence-level balance loss, and fused grouped-GEMM kernels.
+Expert parallelism, the all-to-all that moves tokens to experts living on other devices, is
+`lmcourse.parallel.expert_parallel` (chapter 8). This module leaves out expert-choice routing, noisy
+top-k gating, DeepSeek-V3's auxiliary-loss-free bias balancing and sequence-level balance loss, and
+fused grouped-GEMM kernels.
 """
 
 from __future__ import annotations
