@@ -156,3 +156,27 @@ def test_every_figure_is_numbered():
         assert "plt.show()" not in code, f"{chapter.name}: plt.show() shows a figure without a number or caption"
         if re.search(r"plt\.(subplots|figure|plot)\(", code):
             assert "captions.figure(" in code, f"{chapter.name} draws but shows no numbered figure"
+
+
+LECTURE_END = ["Pitfalls", "Summary", "Quiz", "Exercises", "Report card and solutions"]
+
+
+@pytest.mark.parametrize("number", range(1, 18))
+def test_a_chapter_reads_like_a_lecture(number):
+    """Every lecture chapter opens with its warm-up, works one problem through, and ends the same
+    way: pitfalls, summary, quiz, exercises, report card (then its references, if any)."""
+    chapter = next(c for c in book.chapters() if c.name.startswith(f"{number:02d}_"))
+    text = chapter.read_text()
+    headings = re.findall(r"^## (.+)$", re.sub(r"```.*?```", "", text, flags=re.S), re.M)
+    first_section = text.index("\n## ")
+    assert "exercises.warm_up()" in text[:first_section], \
+        f"{chapter.name}: the warm-up (exercises.warm_up()) comes before the first section"
+    assert any(h.startswith("Worked problem") for h in headings), f"{chapter.name}: no '## Worked problem: ...'"
+    tail = [h for h in headings if h != "References"][-len(LECTURE_END):]
+    assert tail == LECTURE_END, f"{chapter.name} ends with {tail}; expected {LECTURE_END} (then References)"
+    if "References" in headings:
+        assert headings[-1] == "References", f"{chapter.name}: References come last"
+    sections = dict(re.findall(r"^## (Pitfalls|Quiz)\n(.*?)(?=^## )", text, re.S | re.M))
+    pitfalls = re.findall(r"^- \*\*", sections["Pitfalls"], re.M)
+    assert 3 <= len(pitfalls) <= 6, f"{chapter.name}: {len(pitfalls)} pitfalls; expected 3-6 bullets '- **...**'"
+    assert "exercises.quiz()" in sections["Quiz"], f"{chapter.name}: the Quiz section shows exercises.quiz()"
