@@ -129,3 +129,18 @@ def test_sample_rollouts_context_too_short():
     prompts = torch.tensor([encode(p) for p, _ in make_problems(2)])
     with pytest.raises(ValueError, match="context_length"):
         sample_rollouts(model, prompts, 2, 6)
+
+
+def test_train_rlvr_trains_on_the_problems_given(monkeypatch):
+    # Only the given problems are used (no draw from make_problems), so a held-out set stays unseen.
+    import lmcourse.align.rlvr as rlvr
+
+    def no_draw(*args, **kwargs):
+        raise AssertionError("train_rlvr drew its own problems")
+
+    monkeypatch.setattr(rlvr, "make_problems", no_draw)
+    cfg = RLVRConfig(sft_steps=2, grpo_steps=2, prompts_per_step=2, group_size=2)
+    hist = train_rlvr(make_policy(cfg), cfg, problems=[("1+2=", "3")])
+    assert len(hist["reward"]) == 2 and len(hist["sft_loss"]) == 2
+    with pytest.raises(ValueError, match="problems is empty"):
+        train_rlvr(make_policy(cfg), cfg, problems=[])

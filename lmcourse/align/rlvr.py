@@ -225,18 +225,23 @@ def sft_warm_start(model, problems: list[tuple[str, str]], config: RLVRConfig, g
     return losses
 
 
-def train_rlvr(model, config: RLVRConfig | None = None) -> dict:
+def train_rlvr(model, config: RLVRConfig | None = None, problems: list[tuple[str, str]] | None = None) -> dict:
     """SFT warm start, then GRPO. Returns {"reward", "format_reward", "sft_loss", "seconds"}.
 
     "reward" holds the mean reward of each GRPO step's rollouts (sampled before that step's update).
+    `problems`: the (prompt, answer) pairs to train on (default: `config.n_problems` drawn by
+    `make_problems`); pass a subset to keep other problems held out for evaluation.
     """
     config = config or RLVRConfig()
     if not isinstance(config, RLVRConfig):
         raise TypeError(f"train_rlvr: config must be an RLVRConfig, got {type(config).__name__}")
+    if problems is not None and not problems:
+        raise ValueError("train_rlvr: problems is empty; expected at least one (prompt, answer) pair")
     start = time.perf_counter()
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    problems = make_problems(config.n_problems, config.seed, config.max_operand)
+    if problems is None:
+        problems = make_problems(config.n_problems, config.seed, config.max_operand)
     model.train()
     # RL only sharpens what the policy can already sample: from a random policy a correct
     # "sum + end token" is ~1 in 14^3 samples, so every group scores 0, every advantage is 0 and
