@@ -5,6 +5,7 @@
 - `data`: `get_batch`, token files (`save_tokens`, `load_tokens`, `tokenize_file`, `token_dtype`)
 - `checkpoint`: `save_checkpoint`, `load_checkpoint`, `read_checkpoint`, RNG states
 - `loop`: `TrainConfig`, `train`, `estimate_loss`, `measure_peak_flops`
+- `memtrace`: `memory_timeline`, the bytes alive after every event of real training steps
 - `distributed`: ranks from torchrun's environment, the process group, `SingleProcess` (the strategy
   interface `lmcourse.parallel.strategies` implements for DDP, ZeRO and FSDP)
 - `encode`: `encode_file`, parallel resumable tokenization of a large file into a token file
@@ -24,6 +25,7 @@ from lmcourse.train.checkpoint import (load_checkpoint, read_checkpoint, restore
 from lmcourse.train.data import get_batch, load_tokens, save_tokens, token_dtype, tokenize_file
 from lmcourse.train.log import plot_loss, read_metrics
 from lmcourse.train.loop import TrainConfig, estimate_loss, measure_peak_flops, train
+from lmcourse.train.memtrace import memory_timeline
 from lmcourse.train.optim import SGD, AdaGrad, AdamW, clip_grad_norm, grad_norm
 from lmcourse.train.presets import preset
 from lmcourse.train.schedule import cosine_lr, wsd_lr
@@ -32,6 +34,6 @@ __all__ = [
     "SGD", "AdaGrad", "AdamW", "grad_norm", "clip_grad_norm", "cosine_lr", "wsd_lr",
     "get_batch", "token_dtype", "save_tokens", "load_tokens", "tokenize_file",
     "save_checkpoint", "load_checkpoint", "read_checkpoint", "rng_state", "restore_rng_state",
-    "TrainConfig", "train", "estimate_loss", "measure_peak_flops",
+    "TrainConfig", "train", "estimate_loss", "measure_peak_flops", "memory_timeline",
     "preset", "read_metrics", "plot_loss",
 ]
