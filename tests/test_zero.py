@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from lmcourse.accounting.zero import bytes_per_element, zero_communication, zero_memory
+from lmcourse.nn import TransformerLM
 from lmcourse.parallel.comm import count_communication
 from lmcourse.parallel.dp_runs import run_strategies, train_single
 from lmcourse.parallel.fsdp import FullyShardedModule
@@ -24,7 +25,7 @@ STAGES = {"zero1": 1, "zero2": 2, "zero3": 3}
 @pytest.fixture(scope="module")
 def zero_runs(one_thread_module):
     data = torch.randint(0, 64, (3, 8, 17), generator=torch.Generator().manual_seed(0))
-    ranks = run_strategies([*STAGES, "torch-zero1", "torch-fsdp2"], CONFIG, data, timeout=300)
+    ranks = run_strategies([*STAGES, "zero3-prefetch", "torch-zero1", "torch-fsdp2"], CONFIG, data, timeout=300)
     return train_single(CONFIG, data), ranks
 
 
@@ -58,6 +59,20 @@ def test_ours_hold_what_pytorch_holds(zero_runs):
     for rank in ranks:
         assert rank["zero1"]["memory"] == rank["torch-zero1"]["memory"]  # same greedy assignment
         assert rank["zero3"]["memory"] == rank["torch-fsdp2"]["memory"]
+
+
+def test_prefetching_changes_when_parameters_travel_not_what_is_learned(zero_runs):
+    """zero3-prefetch: the same weights and volume as zero3; one more block gathered at the peak."""
+    _, ranks = zero_runs
+    probe = TransformerLM(**CONFIG)
+    block = sum(p.numel() for p in probe.layers[0].parameters()) * 4
+    root = sum(p.numel() for p in probe.parameters()) * 4 - len(probe.layers) * block
+    for rank in ranks:
+        plain, ahead = rank["zero3"], rank["zero3-prefetch"]
+        assert all(torch.equal(plain["state"][k], ahead["state"][k]) for k in plain["state"])
+        assert plain["volume"] == ahead["volume"] and plain["memory"] == ahead["memory"]
+        assert (plain["peak_gathered"], ahead["peak_gathered"]) == (root + block, root + 2 * block)
+        assert plain["wait_seconds"] > 0 and ahead["wait_seconds"] > 0
 
 
 class Tiny(nn.Module):

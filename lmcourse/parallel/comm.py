@@ -116,10 +116,11 @@ def _counting(op: str, original, log: CommLog, depth: list[int]):
     return wrapper
 
 
-def all_gather_tensor(output, input) -> None:
-    """Concatenate every rank's `input` into `output`, under this torch's name for it."""
+def all_gather_tensor(output, input, async_op: bool = False):
+    """Concatenate every rank's `input` into `output`, under this torch's name for it; with
+    `async_op`, return the work handle to `wait()` on instead of waiting."""
     gather = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
-    gather(output, input)
+    return gather(output, input, async_op=async_op)
 
 
 def reduce_scatter_tensor(output, input) -> None:

@@ -9,7 +9,9 @@ and optimizer state each rank held just before the optimizer step. `train_single
 training in one process on the full batches: the reference every strategy must match.
 
 Strategies: "ddp-individual", "ddp-bucketed" (ours, lmcourse.parallel.ddp), "zero1", "zero2",
-"zero3" (lmcourse.parallel.zero / fsdp, on plain modules), and PyTorch's own "torch-ddp"
+"zero3" and "zero3-prefetch" (lmcourse.parallel.zero / fsdp, on plain modules; the zero3 variants also
+report the peak bytes of gathered parameters and the seconds spent waiting for all-gathers), and
+PyTorch's own "torch-ddp"
 (DistributedDataParallel), "torch-zero1" (ZeroRedundancyOptimizer over DistributedDataParallel)
 and "torch-fsdp2" (fully_shard on every block and the root). Left out: timing (see
 benchmarks/bench_ddp.py) and activations' memory.
@@ -29,7 +31,8 @@ from lmcourse.train import AdamW
 
 __all__ = ["STRATEGIES", "train_single", "run_strategies", "strategy_worker", "held_bytes"]
 
-STRATEGIES = ("ddp-individual", "ddp-bucketed", "zero1", "zero2", "zero3", "torch-ddp", "torch-zero1", "torch-fsdp2")
+STRATEGIES = ("ddp-individual", "ddp-bucketed", "zero1", "zero2", "zero3", "zero3-prefetch", "torch-ddp", "torch-zero1",
+              "torch-fsdp2")
 ADAMW = dict(lr=1e-2, weight_decay=0.1)  # large enough that a wrong update shows after a few steps
 
 
@@ -84,8 +87,8 @@ def _setup(strategy: str, model):
         optimizer = cls(model.parameters(), AdamW, **ADAMW)
         shards = list(getattr(optimizer, "shard_of", {}).values())
         return model, optimizer, [*model.parameters(), *shards], optimizer.local
-    if strategy == "zero3":
-        wrapped = FullyShardedModule(model)
+    if strategy in ("zero3", "zero3-prefetch"):
+        wrapped = FullyShardedModule(model, prefetch=strategy == "zero3-prefetch")
         optimizer = AdamW(wrapped.sharded_parameters(), **ADAMW)
         return wrapped, optimizer, [*model.parameters(), *wrapped.sharded_parameters()], optimizer
     if strategy == "torch-zero1":
@@ -106,13 +109,13 @@ def _setup(strategy: str, model):
 
 
 def _full_state(strategy: str, wrapped, model) -> dict[str, torch.Tensor]:
-    if strategy == "zero3":
+    if strategy.startswith("zero3"):
         wrapped.gather_full_parameters()
     state = {}
     for k, v in model.state_dict().items():
         v = v.full_tensor() if hasattr(v, "full_tensor") else v  # FSDP2's DTensor
         state[k] = v.detach().clone()
-    if strategy == "zero3":
+    if strategy.startswith("zero3"):
         wrapped.free_full_parameters()
     return state
 
@@ -132,12 +135,15 @@ def strategy_worker(rank: int, world_size: int, strategies, config: dict, batche
                 _loss(wrapped, batch[rank * shard:(rank + 1) * shard]).backward()
                 if hasattr(wrapped, "finish_gradient_synchronization"):
                     wrapped.finish_gradient_synchronization()
-                if last:
+                if last:  # a snapshot just before the step (zero3 also records its peak, below)
                     memory = {"parameters": held_bytes(counted),
                               "gradients": held_bytes(p.grad for p in counted),
                               "optimizer_state": state_bytes(local)}
                 optimizer.step()
-        out[strategy] = {"state": _full_state(strategy, wrapped, model), "memory": memory,
+        extra = {}
+        if strategy.startswith("zero3"):  # read before _full_state gathers every unit at once
+            extra = {"peak_gathered": wrapped.peak_gathered_bytes, "wait_seconds": wrapped.wait_seconds}
+        out[strategy] = {**extra, "state": _full_state(strategy, wrapped, model), "memory": memory,
                          "comm": log.by_op(), "volume": log.volume,
                          "num_params": sum(p.numel() for p in _model(config, seed).parameters())}
     return out

@@ -13,13 +13,16 @@ make the full parameters exist only while they are used:
   shard's gradient), drop the full gradients and free the buffer again.
 
 Per step that is an all-gather in forward, one in backward and a reduce-scatter: 3 Psi, against
-DDP's 2 Psi (ZeRO paper, section 7.2.2). Freeing resizes the storage to zero instead of replacing
+DDP's 2 Psi (ZeRO paper, section 7.2.2). With `prefetch=True`, each gather also starts the next
+unit's all-gather asynchronously (the next in forward order during the forward, in backward order
+during the backward), so that it travels while the current unit computes; the price is a second
+unit's full parameters alive at once. `peak_gathered_bytes` records the most full-parameter bytes
+alive at any moment of the last step, and `wait_seconds` the time spent blocked on all-gathers. Freeing resizes the storage to zero instead of replacing
 tensors, so the views autograd saved during forward see the values again once they are re-gathered
 (the trick PyTorch's first FSDP used). The optimizer works on `sharded_parameters()`, whose
 `.grad` is the averaged gradient after `finish_gradient_synchronization()`.
 
-Left out: prefetching the next unit's all-gather (communication here does not overlap compute),
-mixed precision, CPU offload, sharding frozen parameters (they stay replicated), a parameter
+Left out: prefetching more than one unit ahead, rate-limiting the prefetches, mixed precision, CPU offload, sharding frozen parameters (they stay replicated), a parameter
 shared by two units (a tied embedding and output head must stay in one unit, as they do in the
 root), and gradient accumulation.
 """
@@ -27,6 +30,7 @@ root), and gradient accumulation.
 from __future__ import annotations
 
 import math
+import time
 
 import torch
 import torch.distributed as dist
@@ -55,19 +59,30 @@ class ShardedUnit:
             offset += p.numel()
         self._nbytes = full.untyped_storage().nbytes()
         self.ready: set[int] = set()  # ids of the parameters whose gradient is final this step
+        self.pending = None  # the work handle of an all-gather started ahead of use
+        self.on_resize = lambda: None  # FullyShardedModule's memory tracker
         self.free()
 
     @property
     def gathered(self) -> bool:
         return self.full.untyped_storage().nbytes() > 0
 
-    def gather(self) -> None:
+    def gather(self, async_op: bool = False) -> None:
+        """Make the full parameters available; with async_op, start the all-gather and return."""
         if not self.gathered:
             self.full.untyped_storage().resize_(self._nbytes)
-            all_gather_tensor(self.full, self.shard.detach())
+            self.on_resize()
+            self.pending = all_gather_tensor(self.full, self.shard.detach(), async_op=async_op)
+        if not async_op and self.pending is not None:
+            self.pending.wait()  # a prefetched all-gather must have landed before the unit computes
+            self.pending = None
 
     def free(self) -> None:
+        if self.pending is not None:  # never free a buffer an all-gather is still writing into
+            self.pending.wait()
+            self.pending = None
         self.full.untyped_storage().resize_(0)
+        self.on_resize()
 
     def on_grad_ready(self, p: torch.Tensor) -> None:
         self.ready.add(id(p))
@@ -98,7 +113,7 @@ def _output_tensors(output) -> list[torch.Tensor]:
 class FullyShardedModule(nn.Module):
     """ZeRO stage 3 around `module`; see the module docstring."""
 
-    def __init__(self, module: nn.Module, units: list[nn.Module] | None = None):
+    def __init__(self, module: nn.Module, units: list[nn.Module] | None = None, prefetch: bool = False):
         super().__init__()
         check_module("FullyShardedModule", module)
         if units is None:
@@ -110,6 +125,10 @@ class FullyShardedModule(nn.Module):
         check_initialized("FullyShardedModule")
         self.module = module
         self.world_size = dist.get_world_size()
+        self.prefetch = prefetch
+        self.forward_order: list[ShardedUnit] = []  # the order units run in, learned in the first step
+        self.backward_order: list[ShardedUnit] = []
+        self.peak_gathered_bytes, self.wait_seconds = 0, 0.0
         broadcast_module(module)
         claimed: set[int] = set()
         self.units: list[ShardedUnit] = []
@@ -120,16 +139,30 @@ class FullyShardedModule(nn.Module):
             claimed.update(id(p) for p in params)
             unit = ShardedUnit(params, dist.get_rank(), self.world_size)
             self.units.append(unit)
-            owner.register_forward_pre_hook(lambda _m, _args, unit=unit: unit.gather())
+            unit.on_resize = self._track_memory
+            owner.register_forward_pre_hook(lambda _m, _args, unit=unit: self._use(unit, self.forward_order))
             owner.register_forward_hook(lambda _m, _args, out, unit=unit: self._after_forward(unit, out))
             for p in params:
                 p.register_post_accumulate_grad_hook(unit.on_grad_ready)
 
-    @staticmethod
-    def _after_forward(unit: ShardedUnit, output) -> None:
+    def _track_memory(self) -> None:
+        gathered = sum(unit._nbytes for unit in self.units if unit.gathered)
+        self.peak_gathered_bytes = max(self.peak_gathered_bytes, gathered)
+
+    def _use(self, unit: ShardedUnit, order: list[ShardedUnit]) -> None:
+        """Gather `unit` (waiting for its prefetch, if any); then start the next unit's all-gather."""
+        start = time.perf_counter()
+        unit.gather()
+        self.wait_seconds += time.perf_counter() - start
+        if unit not in order:  # the first step: record the order instead of guessing it
+            order.append(unit)
+        elif self.prefetch and order.index(unit) + 1 < len(order):
+            order[order.index(unit) + 1].gather(async_op=True)
+
+    def _after_forward(self, unit: ShardedUnit, output) -> None:
         unit.free()
         for t in _output_tensors(output):  # the unit's backward starts once its output's gradient exists
-            t.register_hook(lambda grad, unit=unit: unit.gather())
+            t.register_hook(lambda grad, unit=unit: self._use(unit, self.backward_order))
 
     def forward(self, *args, **kwargs):
         return self.module(*args, **kwargs)
