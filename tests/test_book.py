@@ -180,3 +180,18 @@ def test_a_chapter_reads_like_a_lecture(number):
     pitfalls = re.findall(r"^- \*\*", sections["Pitfalls"], re.M)
     assert 3 <= len(pitfalls) <= 6, f"{chapter.name}: {len(pitfalls)} pitfalls; expected 3-6 bullets '- **...**'"
     assert "exercises.quiz()" in sections["Quiz"], f"{chapter.name}: the Quiz section shows exercises.quiz()"
+
+
+MAX_CELL_LINES = 30  # "about 25": a cell a reader takes in at once, one purpose per cell
+
+
+def test_no_code_cell_is_longer_than_a_reader_takes_in_at_once():
+    """A long cell mixes purposes (helpers, a run, a plot, checks): split it where one ends."""
+    long = []
+    for chapter in book.chapters():
+        text = chapter.read_text()
+        for match in re.finditer(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S):
+            lines = [line for line in match.group(1).splitlines() if not line.startswith(":")]
+            if len(lines) > MAX_CELL_LINES:
+                long.append(f"{chapter.name}:{text[:match.start()].count(chr(10)) + 1} ({len(lines)} lines)")
+    assert not long, f"code cells over {MAX_CELL_LINES} lines: {long}"
