@@ -17,14 +17,17 @@ DDP's 2 Psi (ZeRO paper, section 7.2.2). With `prefetch=True`, each gather also 
 unit's all-gather asynchronously (the next in forward order during the forward, in backward order
 during the backward), so that it travels while the current unit computes; the price is a second
 unit's full parameters alive at once. `peak_gathered_bytes` records the most full-parameter bytes
-alive at any moment of the last step, and `wait_seconds` the time spent blocked on all-gathers. Freeing resizes the storage to zero instead of replacing
-tensors, so the views autograd saved during forward see the values again once they are re-gathered
-(the trick PyTorch's first FSDP used). The optimizer works on `sharded_parameters()`, whose
-`.grad` is the averaged gradient after `finish_gradient_synchronization()`.
+alive at once since the module was built (read it before `gather_full_parameters`), and
+`wait_seconds` the time spent blocked on all-gathers.
 
-Left out: prefetching more than one unit ahead, rate-limiting the prefetches, mixed precision, CPU offload, sharding frozen parameters (they stay replicated), a parameter
-shared by two units (a tied embedding and output head must stay in one unit, as they do in the
-root), and gradient accumulation.
+Freeing resizes the storage to zero instead of replacing tensors, so the views autograd saved
+during forward see the values again once they are re-gathered (the trick PyTorch's first FSDP
+used). The optimizer works on `sharded_parameters()`, whose `.grad` is the averaged gradient after
+`finish_gradient_synchronization()`.
+
+Left out: prefetching more than one unit ahead, rate-limiting the prefetches, mixed precision, CPU
+offload, sharding frozen parameters (they stay replicated), a parameter shared by two units (a tied
+embedding and output head must stay in one unit, as they do in the root), and gradient accumulation.
 """
 
 from __future__ import annotations
