@@ -131,8 +131,8 @@ QUIZ = [
            ["its rewards are always 0 or 1",
             "the baseline is the mean reward of several samples for the same prompt",
             "it uses the reference model as the value model"],
-           "b", "Sampling a group per prompt gives a baseline for free; dropping the value model (and the "
-                "learned reward model) halves the models PPO keeps in memory."),
+           "b", "Sampling a group per prompt gives a baseline for free, so the value model goes. The learned "
+                "reward model goes too, but that saving is RLVR's (a program gives the reward), not GRPO's."),
     choice("Every response in a group of 8 gets reward 1. What does GRPO learn from that group?",
            ["a strong push towards all eight", "nothing: every advantage is zero",
             "a push away from the longest response"],
