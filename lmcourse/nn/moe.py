@@ -126,14 +126,9 @@ class MoEFeedForward(nn.Module):
             return None
         return math.ceil(self.capacity_factor * num_tokens * self.top_k / self.num_experts)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"MoEFeedForward: x has shape {tuple(x.shape)}; "
-                             f"expected (batch, seq, d_model={self.d_model})")
-        # (T, d_model): tokens from all sequences compete for the same capacity, so under dropping a
-        # token's output can depend on what else is in the batch.
-        tokens = x.reshape(-1, self.d_model)
-        num_tokens = tokens.shape[0]
+    def route(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(router logits, router probabilities, gates, expert indices) for `tokens` (T, d_model); the
+        last two are (T, top_k). Expert parallelism (`lmcourse.parallel.expert_parallel`) routes with it too."""
         # The router runs in (at least) float32 whatever the model's dtype (ST-MoE's "selective precision"):
         # its softmax's exponentials are where bfloat16 round-off destabilises training.
         logits = self.router(tokens)
@@ -144,6 +139,17 @@ class MoEFeedForward(nn.Module):
             gates = softmax(top_logits, dim=-1)  # (T, top_k), summing to 1 per token
         else:
             gates, expert_indices = probs.topk(self.top_k, dim=-1)  # (T, top_k), sum <= 1
+        return logits, probs, gates, expert_indices
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(f"MoEFeedForward: x has shape {tuple(x.shape)}; "
+                             f"expected (batch, seq, d_model={self.d_model})")
+        # (T, d_model): tokens from all sequences compete for the same capacity, so under dropping a
+        # token's output can depend on what else is in the batch.
+        tokens = x.reshape(-1, self.d_model)
+        num_tokens = tokens.shape[0]
+        logits, probs, gates, expert_indices = self.route(tokens)
 
         # The T * top_k assignments, choice-major: every token's first choice, then every second
         # choice, ... Under a capacity a first choice is then never dropped to make room for another

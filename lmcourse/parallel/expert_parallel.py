@@ -30,16 +30,6 @@ from lmcourse.nn import MoEFeedForward
 __all__ = ["expert_parallel_forward", "expert_parallel_check"]
 
 
-def _route(layer: MoEFeedForward, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(gates, expert indices), each (T, top_k), exactly as the layer's own forward chooses them."""
-    logits = layer.router(tokens)
-    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
-    if layer.softmax_after_topk:
-        top_logits, experts = logits.topk(layer.top_k, dim=-1)
-        return torch.softmax(top_logits, dim=-1), experts
-    return torch.softmax(logits, dim=-1).topk(layer.top_k, dim=-1)
-
-
 def expert_parallel_forward(layer: MoEFeedForward, x: torch.Tensor, rank: int,
                             world_size: int) -> tuple[torch.Tensor, dict]:
     """The layer's output on this rank's `x` (batch, seq, d_model), with experts split over the ranks.
@@ -52,7 +42,7 @@ def expert_parallel_forward(layer: MoEFeedForward, x: torch.Tensor, rank: int,
                          "without shared experts")
     per_rank = layer.num_experts // world_size
     tokens = x.reshape(-1, layer.d_model)  # (T, d_model)
-    gates, experts = _route(layer, tokens)
+    _, _, gates, experts = layer.route(tokens)  # exactly as the layer's own forward chooses
     expert_flat = experts.reshape(-1)  # (T * top_k,): token 0's choices, then token 1's, ...
     token_flat = torch.arange(tokens.shape[0]).repeat_interleave(layer.top_k)
     gate_flat = gates.reshape(-1).to(x.dtype)
